@@ -1,0 +1,85 @@
+//! `cntr-chroot-exec`: enters the container's root from the handed root fd
+//! and runs PROG, found through the container's `PATH` inside the
+//! container. Reads the handoff's root (and the target's environment for
+//! its `PATH`); adds nothing.
+
+use crate::{help, next};
+use cntr::error::{Context, Error, Result};
+use cntr::handoff::Handoff;
+use std::ffi::OsString;
+
+const USAGE: &str = "\
+Usage: cntr-chroot-exec PROG [ARGS...]
+Change root to the container's root, change to /, and run PROG found with the container's PATH.
+
+  -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
+      --type TYPES     resolvers to try for --target (see cntr-resolve)
+  -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
+  -h, --help           show this help
+";
+
+pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let (mut target, mut types, mut keep, mut rest) = (None, None, false, Vec::new());
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('t') | Long("target") => target = Some(p.value()?),
+            Long("type") => types = Some(p.value()?),
+            Short('k') | Long("keep-fds") => keep = true,
+            Short('h') | Long("help") => return help(USAGE),
+            Value(prog) => {
+                rest.push(prog);
+                rest.extend(p.raw_args()?);
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    if rest.is_empty() {
+        return Err(Error::usage("missing program"));
+    }
+    let h = match (target, h) {
+        (Some(t), _) => Handoff::resolve(types.as_deref(), &t)?,
+        (None, Some(h)) => h,
+        (None, None) => {
+            return Err(Error::usage(
+                "no target: give --target or run under cntr-resolve",
+            ))
+        }
+    };
+    // Read the container's PATH while the target's /proc is still at hand
+    // (it is, through the fd, but reading early keeps the order plain).
+    let environ = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
+    let complete = environ.len() < cntr::env::ENVIRON_LIMIT;
+    let ct_env = cntr::env::parse(&environ, complete);
+    let path = cntr::env::get(&ct_env, b"PATH")
+        .unwrap_or(cntr::env::DEFAULT_PATH)
+        .to_vec();
+
+    rustix::process::fchdir(&h.root).ctx("change to the container's root")?;
+    rustix::process::chroot(".").ctx("change root to the container's root")?;
+    rustix::process::chdir("/").ctx("change to /")?;
+    // After chroot, getcwd must say "/": anything else means the working
+    // directory is outside the new root, and paths would escape it.
+    let cwd = rustix::process::getcwd(Vec::new()).ctx("get the working directory")?;
+    if cwd.as_bytes() != b"/" {
+        return Err(Error::new(format!(
+            "working directory {} is outside the container's root",
+            cwd.to_string_lossy()
+        )));
+    }
+    if crate::lookup(&rest[0]).is_some() {
+        return next(rest, Some(h), keep);
+    }
+    let mut env = cntr::env::caller();
+    env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
+    if keep {
+        let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
+        e.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(
+            h.export()?.as_os_str(),
+        ));
+        env.push(e);
+    }
+    Err(cntr::exec::exec(&rest, &env, &path))
+}

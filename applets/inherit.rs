@@ -1,0 +1,108 @@
+//! `cntr-inherit`: takes on the target's cgroup, supplementary groups, gid,
+//! uid, capability sets, no_new_privs, LSM label and environment, then
+//! execs PROG with fds 0, 1 and 2 only. The last link of a chain: it reads
+//! the whole handoff and hands nothing on.
+
+use crate::help;
+use cntr::error::{Context, Error, Result};
+use cntr::handoff::Handoff;
+use std::ffi::OsString;
+
+const USAGE: &str = "\
+Usage: cntr-inherit [--no-env] [--apparmor auto|off] PROG [ARGS...]
+Take on the target's cgroup, credentials and environment, then run PROG with only fds 0, 1 and 2.
+
+      --no-env             keep the current environment instead of the container's
+      --apparmor auto|off  apply the target's AppArmor/SELinux label (auto), or not
+  -t, --target TARGET      resolve TARGET (name, id or PID) instead of using the handoff
+      --type TYPES         resolvers to try for --target (see cntr-resolve)
+  -h, --help               show this help
+When PROG runs with the host's root (attach), variables that make host programs
+load code (LD_*, BASH_ENV, ENV, BASH_FUNC_*, ...) are not passed, and PATH, HOME
+and SHELL are the caller's.
+";
+
+pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let (mut no_env, mut lsm, mut target, mut types, mut rest) =
+        (false, true, None, None, Vec::new());
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("no-env") => no_env = true,
+            Long("apparmor") => {
+                lsm = match p.value()?.to_str() {
+                    Some("auto") => true,
+                    Some("off") => false,
+                    _ => return Err(Error::usage("--apparmor takes auto or off")),
+                }
+            }
+            Short('t') | Long("target") => target = Some(p.value()?),
+            Long("type") => types = Some(p.value()?),
+            Short('h') | Long("help") => return help(USAGE),
+            Value(prog) => {
+                rest.push(prog);
+                rest.extend(p.raw_args()?);
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    if rest.is_empty() {
+        return Err(Error::usage("missing program"));
+    }
+    let h = match (target, h) {
+        (Some(t), _) => Handoff::resolve(types.as_deref(), &t)?,
+        (None, Some(h)) => h,
+        (None, None) => {
+            return Err(Error::usage(
+                "no target: give --target or run under cntr-resolve",
+            ))
+        }
+    };
+    let host_rooted = host_rooted(&h)?;
+    let caller = cntr::env::caller();
+    // The environment is read before the credentials change: afterwards
+    // the target's /proc/PID/environ may no longer be readable.
+    let env = if no_env {
+        let mut env = caller;
+        env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
+        env
+    } else {
+        let raw = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
+        let complete = raw.len() < cntr::env::ENVIRON_LIMIT;
+        cntr::env::build(cntr::env::parse(&raw, complete), host_rooted, &caller)
+    };
+    // A credential change clears the parent-death signal; keep the one
+    // cntr-nsenter set.
+    let pdeath =
+        rustix::process::parent_process_death_signal().ctx("read the parent-death signal")?;
+    let parent = rustix::process::getppid();
+    cntr::cred::inherit(&h, host_rooted, lsm)?;
+    if pdeath.is_some() {
+        rustix::process::set_parent_process_death_signal(pdeath)
+            .ctx("set the parent-death signal")?;
+        if rustix::process::getppid() != parent {
+            return Err(Error::new("cntr exited during set-up"));
+        }
+    }
+    // Nothing but 0, 1 and 2 reaches the command: not the handoff, not
+    // what the caller leaked to cntr.
+    cntr::sys::cloexec_from(3).ctx("close inherited fds")?;
+    if crate::lookup(&rest[0]).is_some() {
+        return crate::next(rest, Some(h), false);
+    }
+    drop(h);
+    let path = cntr::env::get(&env, b"PATH")
+        .unwrap_or(cntr::env::DEFAULT_PATH)
+        .to_vec();
+    Err(cntr::exec::exec(&rest, &env, &path))
+}
+
+/// Whether the command will run with a root that is not the container's
+/// (the attach session): then the door and environment rules apply.
+fn host_rooted(h: &Handoff) -> Result<bool> {
+    let ours = rustix::fs::stat("/").ctx("stat /")?;
+    let theirs = rustix::fs::fstat(&h.root).ctx("stat the container's root")?;
+    Ok((ours.st_dev, ours.st_ino) != (theirs.st_dev, theirs.st_ino))
+}

@@ -1,0 +1,251 @@
+//! The cntr binary: the table of applets and the dispatch on the name the
+//! binary was started under (`cntr-X`, busybox style) or on its first
+//! argument (`cntr X`). Also the chain runner every applet ends with: the
+//! next word of the command line runs in this same process when it is a
+//! cntr applet, and is exec'd otherwise.
+
+mod attach;
+mod chroot_exec;
+mod exec;
+mod inherit;
+mod mount_tree;
+mod nsenter;
+mod pty;
+mod resolve;
+
+use cntr::error::{self, Context, Error, Result};
+use cntr::handoff::Handoff;
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+
+const USAGE: &str = "\
+Usage: cntr APPLET [ARGS...] | cntr --install DIR | cntr --version
+Debug running containers with the host's tools.
+
+Applets (also runnable as cntr-APPLET):
+";
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+type Main = fn(Vec<OsString>, Option<Handoff>) -> Result<u8>;
+
+/// One applet: its name without the `cntr-` prefix, a one-line summary,
+/// and its entry point.
+struct Applet {
+    name: &'static str,
+    summary: &'static str,
+    main: Main,
+}
+
+/// Every applet, sorted by name.
+const APPLETS: &[Applet] = &[
+    Applet {
+        name: "attach",
+        summary: "shell in the container's namespaces with the host's tools",
+        main: attach::main,
+    },
+    Applet {
+        name: "chroot-exec",
+        summary: "enter the container's root and run a program found there",
+        main: chroot_exec::main,
+    },
+    Applet {
+        name: "exec",
+        summary: "run the container's own command inside the container",
+        main: exec::main,
+    },
+    Applet {
+        name: "inherit",
+        summary: "take on the target's cgroup, credentials and environment",
+        main: inherit::main,
+    },
+    Applet {
+        name: "mount-tree",
+        summary: "private mount namespace with the container's tree at the base dir",
+        main: mount_tree::main,
+    },
+    Applet {
+        name: "nsenter",
+        summary: "join the target's namespaces",
+        main: nsenter::main,
+    },
+    Applet {
+        name: "pty",
+        summary: "run the rest of the chain on a fresh pseudo-terminal and relay it",
+        main: pty::main,
+    },
+    Applet {
+        name: "resolve",
+        summary: "turn a container name, id or PID into a verified process",
+        main: resolve::main,
+    },
+];
+
+/// The applet a chain word names: exactly `cntr-X`, no path.
+fn lookup(word: &OsStr) -> Option<&'static Applet> {
+    let name = word.as_bytes().strip_prefix(b"cntr-")?;
+    APPLETS.iter().find(|a| a.name.as_bytes() == name)
+}
+
+/// Runs the next link of a chain: `args[0]` in this process if it is a
+/// cntr applet, else exec'd. The handoff fds are closed by exec (they are
+/// close-on-exec) and `CNTR_FDS` is removed, unless `keep` asks to hand
+/// them to a foreign program.
+pub fn next(args: Vec<OsString>, h: Option<Handoff>, keep: bool) -> Result<u8> {
+    let Some(first) = args.first() else {
+        return Err(Error::usage("missing program"));
+    };
+    if let Some(applet) = lookup(first) {
+        return run(applet, args[1..].to_vec(), h);
+    }
+    let mut env: Vec<Vec<u8>> = cntr::env::caller();
+    env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
+    if keep {
+        if let Some(h) = &h {
+            let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
+            e.extend_from_slice(h.export()?.as_bytes());
+            env.push(e);
+        }
+    }
+    let path = cntr::env::get(&env, b"PATH")
+        .unwrap_or(cntr::env::DEFAULT_PATH)
+        .to_vec();
+    Err(cntr::exec::exec(&args, &env, &path))
+}
+
+fn run(applet: &'static Applet, args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    error::set_applet(applet_name(applet));
+    (applet.main)(args, h)
+}
+
+/// `cntr-NAME`, as a static string for message prefixes.
+fn applet_name(a: &Applet) -> &'static str {
+    match a.name {
+        "attach" => "cntr-attach",
+        "chroot-exec" => "cntr-chroot-exec",
+        "exec" => "cntr-exec",
+        "inherit" => "cntr-inherit",
+        "mount-tree" => "cntr-mount-tree",
+        "nsenter" => "cntr-nsenter",
+        "pty" => "cntr-pty",
+        _ => "cntr-resolve",
+    }
+}
+
+/// Prints an applet's usage text for `--help`.
+pub fn help(usage: &str) -> Result<u8> {
+    std::io::stdout()
+        .write_all(usage.as_bytes())
+        .ctx("write help")?;
+    Ok(0)
+}
+
+fn top(args: Vec<OsString>) -> Result<u8> {
+    let argv0 = args.first().cloned().unwrap_or_default();
+    let base = argv0
+        .as_bytes()
+        .rsplit(|&c| c == b'/')
+        .next()
+        .unwrap_or(b"");
+    if let Some(applet) = lookup(OsStr::from_bytes(base)) {
+        return run(applet, args[1..].to_vec(), Handoff::from_env()?);
+    }
+    let Some(first) = args.get(1) else {
+        return Err(Error::usage("missing applet"));
+    };
+    match first.as_bytes() {
+        b"-h" | b"--help" => {
+            let mut text = USAGE.to_string();
+            for a in APPLETS {
+                text.push_str(&format!("  {:<12} {}\n", a.name, a.summary));
+            }
+            help(&text)
+        }
+        b"-V" | b"--version" => {
+            println!("cntr {VERSION}");
+            Ok(0)
+        }
+        b"--install" => install(
+            args.get(2)
+                .ok_or_else(|| Error::usage("--install needs a directory"))?,
+        ),
+        name => {
+            let applet = APPLETS
+                .iter()
+                .find(|a| {
+                    a.name.as_bytes() == name || lookup(first).is_some_and(|b| b.name == a.name)
+                })
+                .ok_or_else(|| {
+                    Error::usage(format!("unknown applet '{}'", first.to_string_lossy()))
+                })?;
+            run(applet, args[2..].to_vec(), Handoff::from_env()?)
+        }
+    }
+}
+
+/// `cntr --install DIR`: a `cntr-X` symlink to this binary for every
+/// applet. An existing symlink is replaced; any other file is left alone
+/// and reported.
+fn install(dir: &OsStr) -> Result<u8> {
+    let exe = std::fs::read_link("/proc/self/exe").ctx("read /proc/self/exe")?;
+    for a in APPLETS {
+        let mut link = std::path::PathBuf::from(dir);
+        link.push(format!("cntr-{}", a.name));
+        match std::fs::symlink_metadata(&link) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::fs::remove_file(&link).ctx(format_args!("replace {}", link.display()))?
+            }
+            Ok(_) => {
+                return Err(Error::new(format!(
+                    "{} exists and is not a symlink",
+                    link.display()
+                )))
+            }
+            Err(_) => {}
+        }
+        std::os::unix::fs::symlink(&exe, &link).ctx(format_args!("create {}", link.display()))?;
+    }
+    Ok(0)
+}
+
+/// Makes sure fds 0, 1 and 2 are open, on /dev/null if need be, so that
+/// nothing cntr opens can land on them and be mistaken for stdio.
+fn stdio_open() -> Result<()> {
+    for fd in 0..3 {
+        // SAFETY: the fd is only probed.
+        let b = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+        if rustix::io::fcntl_getfd(b) == Err(rustix::io::Errno::BADF) {
+            let null = rustix::fs::open(
+                "/dev/null",
+                rustix::fs::OFlags::RDWR,
+                rustix::fs::Mode::empty(),
+            )
+            .ctx("open /dev/null")?;
+            // The lowest free number is `fd`: keep it open for good.
+            std::mem::forget(null);
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    // Non-dumpable before anything is opened: nothing in a container may
+    // ptrace cntr or open its /proc/PID/fd while it holds host resources.
+    // exec of the final command resets it.
+    let code = match rustix::process::set_dumpable_behavior(
+        rustix::process::DumpableBehavior::NotDumpable,
+    )
+    .ctx("make the process non-dumpable")
+    .and_then(|()| stdio_open())
+    .and_then(|()| top(std::env::args_os().collect()))
+    {
+        Ok(code) => code,
+        Err(e) => {
+            error::report(&e);
+            e.code()
+        }
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(i32::from(code));
+}

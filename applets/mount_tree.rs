@@ -1,0 +1,365 @@
+//! `cntr-mount-tree`: a private mount namespace in which the host's `/` is
+//! unchanged, the container's whole root tree (every submount) sits at the
+//! base dir, the container's identity files (`/etc/hostname`, `hosts`,
+//! `resolv.conf`, `passwd`, `group`, `localtime`) are shown over the
+//! host's, and `/proc` is the container's. Reads the handoff's pidfd and
+//! root; adds nothing; the shell starts in the base dir.
+
+use crate::{help, next};
+use cntr::error::{warn, Context, Error, Result};
+use cntr::handoff::Handoff;
+use cntr::mount::{attach, clone_tree};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+use rustix::mount::{MountPropagationFlags, UnmountFlags};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+const USAGE: &str = "\
+Usage: cntr-mount-tree [--base DIR] PROG [ARGS...]
+Private mount namespace with the container's root tree at the base dir and its identity files over the host's.
+
+  -b, --base DIR       where the container's tree goes (default: $CNTR_BASE_DIR,
+                       else /var/lib/cntr); created if missing, must be a
+                       directory owned by root and writable by root only
+  -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
+      --type TYPES     resolvers to try for --target (see cntr-resolve)
+  -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
+  -h, --help           show this help
+";
+
+/// The container files shown over the host's, and the most of each that
+/// is read. Anything larger is left out: a huge or sparse file must not
+/// make attach slow or fat.
+const IDENTITY: [&str; 6] = [
+    "hostname",
+    "hosts",
+    "resolv.conf",
+    "passwd",
+    "group",
+    "localtime",
+];
+const IDENTITY_LIMIT: usize = 1 << 20;
+
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
+struct Opts {
+    base: Option<OsString>,
+    target: Option<OsString>,
+    types: Option<OsString>,
+    keep: bool,
+    rest: Vec<OsString>,
+}
+
+fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let mut o = Opts {
+        base: None,
+        target: None,
+        types: None,
+        keep: false,
+        rest: Vec::new(),
+    };
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('b') | Long("base") => o.base = Some(p.value()?),
+            Short('t') | Long("target") => o.target = Some(p.value()?),
+            Long("type") => o.types = Some(p.value()?),
+            Short('k') | Long("keep-fds") => o.keep = true,
+            Short('h') | Long("help") => return Ok(None),
+            Value(prog) => {
+                o.rest.push(prog);
+                o.rest.extend(p.raw_args()?);
+                return Ok(Some(o));
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Err(Error::usage("missing program"))
+}
+
+pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    let Some(o) = parse(args)? else {
+        return help(USAGE);
+    };
+    let base = o
+        .base
+        .clone()
+        .or_else(|| std::env::var_os("CNTR_BASE_DIR"))
+        .unwrap_or_else(|| OsString::from("/var/lib/cntr"));
+    if !base.as_bytes().starts_with(b"/") {
+        return Err(Error::usage(format!(
+            "base dir {} is not an absolute path",
+            base.to_string_lossy()
+        )));
+    }
+    let h = match (&o.target, h) {
+        (Some(t), _) => Handoff::resolve(o.types.as_deref(), t)?,
+        (None, Some(h)) => h,
+        (None, None) => {
+            return Err(Error::usage(
+                "no target: give --target or run under cntr-resolve",
+            ))
+        }
+    };
+    // Read the identity files first: nothing is mounted yet, so a failure
+    // here leaves nothing behind.
+    let files = read_identity(&h)?;
+    private_namespace()?;
+    let base_fd = open_base(&base)?;
+    show_identity(&files, &base_fd, &base)?;
+    let tree = clone_container_root(&h)?;
+    // The container's setuid binaries and device nodes must not count in
+    // a session whose root is the host's.
+    cntr::sys::mount_setattr_tree(
+        &tree,
+        cntr::sys::MOUNT_ATTR_NOSUID | cntr::sys::MOUNT_ATTR_NODEV,
+    )
+    .ctx("make the container's tree nosuid,nodev")?;
+    attach(&tree, base_fd.as_fd(), "the container's root tree")?;
+    drop(tree);
+    // The base dir fd names the directory under the new mount; reopen it
+    // to stand on the container's tree.
+    let top = open_dir(&base)?;
+    show_proc(&top)?;
+    rustix::process::fchdir(&top).ctx("change to the base dir")?;
+    drop(top);
+    next(o.rest, Some(h), o.keep)
+}
+
+/// A new mount namespace whose mounts receive and send no propagation, so
+/// that nothing mounted here reaches the host, and nothing the host
+/// unmounts or mounts meanwhile changes the session.
+fn private_namespace() -> Result<()> {
+    // SAFETY: cntr is single-threaded; no other thread shares our fs
+    // context.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNS) }
+        .ctx("create a mount namespace")?;
+    rustix::mount::mount_change(
+        "/",
+        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+    )
+    .ctx("make the mounts private")
+}
+
+fn open_dir(path: &OsString) -> Result<OwnedFd> {
+    rustix::fs::open(
+        path.as_os_str(),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(format_args!("open {}", path.to_string_lossy()))
+}
+
+/// Opens the base dir, creating it if missing. It must be a real directory
+/// (not a symlink) owned by root and writable by nobody else: cntr mounts
+/// onto it as root, and a directory another user controls could be
+/// swapped for something else between check and mount.
+fn open_base(base: &OsString) -> Result<OwnedFd> {
+    let shown = base.to_string_lossy();
+    match rustix::fs::mkdir(base.as_os_str(), Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => return Err(Error::sys(format_args!("create base dir {shown}"), e)),
+    }
+    let fd = rustix::fs::open(
+        base.as_os_str(),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP => Error::new(format!(
+            "base dir {shown} is not a directory (or is a symlink)"
+        )),
+        e => Error::sys(format_args!("open base dir {shown}"), e),
+    })?;
+    let st = rustix::fs::fstat(&fd).ctx(format_args!("stat base dir {shown}"))?;
+    if st.st_uid != 0 {
+        return Err(Error::new(format!(
+            "base dir {shown} is owned by uid {}, not root",
+            st.st_uid
+        )));
+    }
+    if st.st_mode & 0o022 != 0 {
+        return Err(Error::new(format!(
+            "base dir {shown} is writable by others than root"
+        )));
+    }
+    Ok(fd)
+}
+
+/// Reads the container's identity files through its root fd, confined to
+/// it (`RESOLVE_IN_ROOT`: an absolute or `../` symlink stays inside), as
+/// regular files only, opened non-blocking (a FIFO cannot hang us) and at
+/// most [`IDENTITY_LIMIT`] bytes. A missing file leaves the host's.
+fn read_identity(h: &Handoff) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for name in IDENTITY {
+        let fd = match rustix::fs::openat2(
+            &h.root,
+            format!("etc/{name}"),
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::NOTDIR) => continue,
+            Err(e) => {
+                warn(format_args!(
+                    "keeping the host's /etc/{name}: {}",
+                    cntr::error::errno_text(e)
+                ));
+                continue;
+            }
+        };
+        let st = rustix::fs::fstat(&fd).ctx(format_args!("stat the container's /etc/{name}"))?;
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+            warn(format_args!(
+                "keeping the host's /etc/{name}: the container's is not a regular file"
+            ));
+            continue;
+        }
+        if st.st_size as u64 > IDENTITY_LIMIT as u64 {
+            warn(format_args!("keeping the host's /etc/{name}: the container's is larger than {IDENTITY_LIMIT} bytes"));
+            continue;
+        }
+        let data = cntr::proc::read_fd(&fd, IDENTITY_LIMIT + 1)
+            .ctx(format_args!("read the container's /etc/{name}"))?;
+        if data.len() > IDENTITY_LIMIT {
+            warn(format_args!("keeping the host's /etc/{name}: the container's is larger than {IDENTITY_LIMIT} bytes"));
+            continue;
+        }
+        out.push((name, data));
+    }
+    Ok(out)
+}
+
+/// Shows the container's identity files over the host's: they are written
+/// to a tmpfs mounted at the base dir, each bound over the host's file,
+/// and the tmpfs is detached again (the binds keep their files). A host
+/// file that does not exist is not created.
+fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd, path: &OsString) -> Result<()> {
+    let host: Vec<&(&str, Vec<u8>)> = files
+        .iter()
+        .filter(|(name, _)| {
+            rustix::fs::stat(format!("/etc/{name}")).is_ok_and(|st| {
+                rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+            })
+        })
+        .collect();
+    if host.is_empty() {
+        return Ok(());
+    }
+    let fs = rustix::mount::fsopen("tmpfs", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
+        .ctx("create a tmpfs")?;
+    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", "0755").ctx("configure the tmpfs")?;
+    rustix::mount::fsconfig_set_string(fs.as_fd(), "size", "16m").ctx("configure the tmpfs")?;
+    rustix::mount::fsconfig_create(fs.as_fd()).ctx("create the tmpfs")?;
+    let mnt = rustix::mount::fsmount(
+        fs.as_fd(),
+        rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
+        rustix::mount::MountAttrFlags::MOUNT_ATTR_NOSUID
+            | rustix::mount::MountAttrFlags::MOUNT_ATTR_NODEV
+            | rustix::mount::MountAttrFlags::MOUNT_ATTR_NOEXEC,
+    )
+    .ctx("mount the tmpfs")?;
+    attach(&mnt, base.as_fd(), "a tmpfs at the base dir")?;
+    let result = (|| {
+        for (name, data) in &host {
+            let fd = rustix::fs::openat(
+                &mnt,
+                *name,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o644),
+            )
+            .ctx(format_args!("create {name} on the tmpfs"))?;
+            let mut rest = &data[..];
+            while !rest.is_empty() {
+                let n = rustix::io::write(&fd, rest).ctx(format_args!("write {name}"))?;
+                rest = &rest[n..];
+            }
+            drop(fd);
+            let copy = clone_tree(mnt.as_fd(), name)?;
+            rustix::mount::move_mount(
+                copy.as_fd(),
+                "",
+                CWD,
+                format!("/etc/{name}"),
+                rustix::mount::MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH
+                    | rustix::mount::MoveMountFlags::MOVE_MOUNT_T_SYMLINKS,
+            )
+            .ctx(format_args!("show the container's /etc/{name}"))?;
+        }
+        Ok(())
+    })();
+    // The tmpfs itself leaves the base dir whatever happened.
+    rustix::mount::unmount(path.as_os_str(), UnmountFlags::DETACH).ctx("detach the tmpfs")?;
+    result
+}
+
+/// A detached copy of the container's whole root tree.
+///
+/// `open_tree(OPEN_TREE_CLONE)` only copies mounts of the caller's own
+/// mount namespace, so:
+/// 1. keep a handle on our (private) namespace;
+/// 2. enter the container's mount namespace through its pidfd;
+/// 3. clone the tree at the target's root (the clone is detached, it
+///    belongs to no namespace and survives the switch back);
+/// 4. return to our namespace (root and cwd become its root again, the
+///    host's `/`).
+fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
+    let own = rustix::fs::open(
+        "/proc/thread-self/ns/mnt",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open /proc/thread-self/ns/mnt")?;
+    rustix::thread::move_into_thread_name_spaces(
+        h.target.pidfd.as_fd(),
+        rustix::thread::ThreadNameSpaceType::MOUNT,
+    )
+    .ctx(format_args!(
+        "enter the mount namespace of {}",
+        h.target.pid
+    ))?;
+    let tree = clone_tree(h.root.as_fd(), "");
+    rustix::thread::move_into_link_name_space(
+        own.as_fd(),
+        Some(rustix::thread::LinkNameSpaceType::Mount),
+    )
+    .ctx("return to the private mount namespace")?;
+    tree
+}
+
+/// Shows the container's own procfs at `/proc`, so that `ps`, `/proc/1`
+/// and `/proc/self` are the container's. It is the container's `/proc`
+/// mount (with the masks its engine put there) when that is a procfs;
+/// otherwise a new procfs of the PID namespace cntr now stands in.
+fn show_proc(top: &OwnedFd) -> Result<()> {
+    let theirs = clone_tree(top.as_fd(), "proc")
+        .ok()
+        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type as i64 == PROC_SUPER_MAGIC));
+    let tree = match theirs {
+        Some(t) => t,
+        None => {
+            let fs = rustix::mount::fsopen("proc", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
+                .ctx("create a procfs")?;
+            rustix::mount::fsconfig_create(fs.as_fd()).ctx("create a procfs")?;
+            rustix::mount::fsmount(
+                fs.as_fd(),
+                rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
+                rustix::mount::MountAttrFlags::MOUNT_ATTR_NOSUID
+                    | rustix::mount::MountAttrFlags::MOUNT_ATTR_NODEV
+                    | rustix::mount::MountAttrFlags::MOUNT_ATTR_NOEXEC,
+            )
+            .ctx("mount a procfs")?
+        }
+    };
+    let proc = rustix::fs::open(
+        "/proc",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open /proc")?;
+    attach(&tree, proc.as_fd(), "the container's /proc")
+}

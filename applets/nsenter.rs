@@ -1,0 +1,194 @@
+//! `cntr-nsenter`: joins the target's namespaces with one `setns` on its
+//! pidfd, then runs the rest of the chain. A new PID or time namespace
+//! applies only to children, so then it forks: the child goes on in the
+//! container's namespaces, the parent waits, relays signals and exits with
+//! the child's status. Reads the handoff (or resolves `-t TARGET`).
+
+use crate::{help, next};
+use cntr::error::{Context, Error, Result};
+use cntr::handoff::Handoff;
+use cntr::ns::KINDS;
+use cntr::sys::{self, sig_bit, SigSet};
+use rustix::thread::ThreadNameSpaceType as T;
+use std::ffi::OsString;
+
+const USAGE: &str = "\
+Usage: cntr-nsenter [OPTIONS] PROG [ARGS...]
+Join the target's namespaces and run PROG there, forking when the PID or time namespace changes.
+
+  -m, --mount          mount namespace
+  -u, --uts            UTS namespace (hostname)
+  -i, --ipc            IPC namespace
+  -n, --net            network namespace
+  -p, --pid            PID namespace
+  -C, --cgroup         cgroup namespace
+  -U, --user           user namespace
+  -T, --time           time namespace
+  -a, --all            every namespace
+      --all-but-mount  every namespace but the mount namespace
+      --no-NS          leave namespace NS out (e.g. --no-user, with --all)
+  -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
+      --type TYPES     resolvers to try for --target (see cntr-resolve)
+  -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
+  -h, --help           show this help
+Namespaces the target shares with cntr are skipped.
+";
+
+struct Opts {
+    wanted: T,
+    target: Option<OsString>,
+    types: Option<OsString>,
+    keep: bool,
+    rest: Vec<OsString>,
+}
+
+fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let all = KINDS.iter().fold(T::empty(), |a, k| a | k.flag);
+    let (mut add, mut remove) = (T::empty(), T::empty());
+    let (mut target, mut types, mut keep) = (None, None, false);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('a') | Long("all") => add |= all,
+            Long("all-but-mount") => add |= all - T::MOUNT,
+            Short('t') | Long("target") => target = Some(p.value()?),
+            Long("type") => types = Some(p.value()?),
+            Short('k') | Long("keep-fds") => keep = true,
+            Short('h') | Long("help") => return Ok(None),
+            Short(c) if KINDS.iter().any(|k| k.short == c) => {
+                add |= KINDS
+                    .iter()
+                    .find(|k| k.short == c)
+                    .map_or(T::empty(), |k| k.flag)
+            }
+            Long(name) if KINDS.iter().any(|k| k.option == name) => {
+                add |= KINDS
+                    .iter()
+                    .find(|k| k.option == name)
+                    .map_or(T::empty(), |k| k.flag)
+            }
+            Long(name)
+                if name
+                    .strip_prefix("no-")
+                    .is_some_and(|n| KINDS.iter().any(|k| k.option == n)) =>
+            {
+                let n = &name[3..];
+                remove |= KINDS
+                    .iter()
+                    .find(|k| k.option == n)
+                    .map_or(T::empty(), |k| k.flag)
+            }
+            Value(prog) => {
+                let mut rest = vec![prog];
+                rest.extend(p.raw_args()?);
+                return Ok(Some(Opts {
+                    wanted: add - remove,
+                    target,
+                    types,
+                    keep,
+                    rest,
+                }));
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Err(Error::usage("missing program"))
+}
+
+/// Signals the waiting parent passes on to the child.
+const FORWARD: [i32; 9] = [
+    sys::SIGHUP,
+    sys::SIGINT,
+    sys::SIGQUIT,
+    sys::SIGUSR1,
+    sys::SIGUSR2,
+    sys::SIGALRM,
+    sys::SIGTERM,
+    sys::SIGCONT,
+    sys::SIGWINCH,
+];
+
+pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    let Some(o) = parse(args)? else {
+        return help(USAGE);
+    };
+    let h = match (&o.target, h) {
+        (Some(t), _) => Handoff::resolve(o.types.as_deref(), t)?,
+        (None, Some(h)) => h,
+        (None, None) => {
+            return Err(Error::usage(
+                "no target: give --target or run under cntr-resolve",
+            ))
+        }
+    };
+    let joined = cntr::ns::enter(&h.target, o.wanted)?;
+    if !joined.intersects(T::PROCESS_ID | T::TIME) {
+        return next(o.rest, Some(h), o.keep);
+    }
+    let set: SigSet = FORWARD
+        .iter()
+        .fold(sig_bit(sys::SIGCHLD), |s, &n| s | sig_bit(n));
+    // Block before forking so that no signal meant for the child is lost
+    // between fork and the parent's first wait.
+    let old = sys::block_signals(set).ctx("block signals")?;
+    match sys::fork().ctx("fork")? {
+        sys::Fork::Child => {
+            // The child dies with the parent (kill -9 of cntr must not
+            // leave a session running in the container).
+            let parent = rustix::process::getppid();
+            rustix::process::set_parent_process_death_signal(
+                rustix::process::Signal::from_named_raw(sys::SIGKILL),
+            )
+            .ctx("set the parent-death signal")?;
+            if rustix::process::getppid() != parent {
+                return Err(Error::new("cntr exited during set-up"));
+            }
+            sys::set_signal_mask(old).ctx("restore the signal mask")?;
+            next(o.rest, Some(h), o.keep)
+        }
+        sys::Fork::Parent(child) => {
+            // The parent stays outside the container's PID namespace and
+            // needs none of the target's fds.
+            drop(h);
+            wait_child(child, set)
+        }
+    }
+}
+
+/// Waits for `child`, forwarding signals, following its stops as
+/// nsenter(1) does, and returns its exit status (128+N for signal N).
+pub fn wait_child(child: i32, set: SigSet) -> Result<u8> {
+    use rustix::process::{Pid, WaitOptions};
+    let sfd = sys::signalfd(set).ctx("create a signalfd")?;
+    let pid = Pid::from_raw(child).ok_or_else(|| Error::new("bad child pid"))?;
+    loop {
+        // Reap first: the child may already be gone before any signal.
+        while let Some((_, st)) =
+            rustix::process::waitpid(Some(pid), WaitOptions::NOHANG | WaitOptions::UNTRACED)
+                .ctx("wait for the child")?
+        {
+            if let Some(code) = st.exit_status() {
+                return Ok(code as u8);
+            }
+            if let Some(sig) = st.terminating_signal() {
+                return Ok(128u8.wrapping_add(sig as u8));
+            }
+            if st.stopped() {
+                // The child stopped: stop as well, so that the shell sees
+                // the job stop; resume it when we are resumed.
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::STOP,
+                );
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+            }
+        }
+        let sig = sys::read_signal(&sfd).ctx("read a signal")?;
+        if sig != sys::SIGCHLD {
+            if let Some(s) = rustix::process::Signal::from_named_raw(sig) {
+                let _ = rustix::process::kill_process(pid, s);
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `cntr-pty`: when stdin and stdout are terminals, runs the rest of the
+//! chain on a fresh pseudo-terminal and relays between it and the user's
+//! terminal in raw mode, passing on window size changes and restoring the
+//! user's terminal on every way out. The user's terminal fd never enters
+//! the container, so TIOCSTI/TIOCLINUX injection there reaches only the
+//! pseudo-terminal. Without terminals it does nothing and goes on.
+//! Passes the handoff on in the child; the relay keeps none of it.
+
+use crate::{help, next};
+use cntr::error::{Context, Error, Result};
+use cntr::handoff::Handoff;
+use cntr::sys::{self, sig_bit, SigSet};
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::fd::OwnedFd;
+use rustix::termios::{OptionalActions, Termios};
+use std::ffi::OsString;
+use std::io::Write;
+
+const USAGE: &str = "\
+Usage: cntr-pty PROG [ARGS...]
+Run PROG on a new pseudo-terminal and relay it to this terminal (only when stdin and stdout are terminals).
+
+  -k, --keep-fds  hand the fds on even when PROG is not a cntr applet
+  -h, --help      show this help
+";
+
+/// Signals the relay handles: window changes, the child's end, and the
+/// ones it passes on.
+const SIGNALS: [i32; 9] = [
+    sys::SIGWINCH,
+    sys::SIGCHLD,
+    sys::SIGCONT,
+    sys::SIGHUP,
+    sys::SIGINT,
+    sys::SIGQUIT,
+    sys::SIGTERM,
+    sys::SIGUSR1,
+    sys::SIGUSR2,
+];
+
+pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let (mut keep, mut rest) = (false, Vec::new());
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('k') | Long("keep-fds") => keep = true,
+            Short('h') | Long("help") => return help(USAGE),
+            Value(prog) => {
+                rest.push(prog);
+                rest.extend(p.raw_args()?);
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    if rest.is_empty() {
+        return Err(Error::usage("missing program"));
+    }
+    let stdin = rustix::stdio::stdin();
+    if !(rustix::termios::isatty(stdin) && rustix::termios::isatty(rustix::stdio::stdout())) {
+        return next(rest, h, keep);
+    }
+    let master = rustix::pty::openpt(
+        rustix::pty::OpenptFlags::RDWR
+            | rustix::pty::OpenptFlags::NOCTTY
+            | rustix::pty::OpenptFlags::CLOEXEC,
+    )
+    .ctx("open a pseudo-terminal")?;
+    rustix::pty::grantpt(&master).ctx("grant the pseudo-terminal")?;
+    rustix::pty::unlockpt(&master).ctx("unlock the pseudo-terminal")?;
+    // TIOCGPTPEER opens the other end without a path lookup in /dev/pts.
+    let peer = rustix::pty::ioctl_tiocgptpeer(
+        &master,
+        rustix::pty::OpenptFlags::RDWR
+            | rustix::pty::OpenptFlags::NOCTTY
+            | rustix::pty::OpenptFlags::CLOEXEC,
+    )
+    .ctx("open the pseudo-terminal's peer")?;
+    if let Ok(ws) = rustix::termios::tcgetwinsize(stdin) {
+        let _ = rustix::termios::tcsetwinsize(&master, ws);
+    }
+    let saved = rustix::termios::tcgetattr(stdin).ctx("read the terminal settings")?;
+    // The peer starts with the user's settings (echo, line editing), as
+    // a login would.
+    let _ = rustix::termios::tcsetattr(&peer, OptionalActions::Now, &saved);
+    let set: SigSet = SIGNALS.iter().fold(0, |s, &n| s | sig_bit(n));
+    let old = sys::block_signals(set).ctx("block signals")?;
+    match sys::fork().ctx("fork")? {
+        sys::Fork::Child => {
+            drop(master);
+            rustix::process::setsid().ctx("start a session")?;
+            rustix::process::ioctl_tiocsctty(&peer)
+                .ctx("take the pseudo-terminal as controlling terminal")?;
+            rustix::stdio::dup2_stdin(&peer).ctx("set stdin")?;
+            rustix::stdio::dup2_stdout(&peer).ctx("set stdout")?;
+            if rustix::termios::isatty(rustix::stdio::stderr()) {
+                rustix::stdio::dup2_stderr(&peer).ctx("set stderr")?;
+            }
+            drop(peer);
+            sys::set_signal_mask(old).ctx("restore the signal mask")?;
+            next(rest, h, keep)
+        }
+        sys::Fork::Parent(child) => {
+            drop(h);
+            drop(peer);
+            let raw = Raw::enter(saved)?;
+            let code = relay(&master, child, set, &raw);
+            drop(raw);
+            code
+        }
+    }
+}
+
+/// The user's terminal in raw mode; its settings come back on drop, on
+/// every way out of the relay.
+struct Raw {
+    saved: Termios,
+}
+
+impl Raw {
+    fn enter(saved: Termios) -> Result<Raw> {
+        let r = Raw { saved };
+        r.apply()?;
+        Ok(r)
+    }
+
+    fn apply(&self) -> Result<()> {
+        let mut raw = self.saved.clone();
+        raw.make_raw();
+        rustix::termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &raw)
+            .ctx("set the terminal to raw mode")
+    }
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        let _ =
+            rustix::termios::tcsetattr(rustix::stdio::stdin(), OptionalActions::Now, &self.saved);
+    }
+}
+
+fn relay(master: &OwnedFd, child: i32, set: SigSet, raw: &Raw) -> Result<u8> {
+    use rustix::process::{Pid, WaitOptions};
+    let sfd = sys::signalfd(set).ctx("create a signalfd")?;
+    rustix::fs::fcntl_setfl(master, rustix::fs::OFlags::NONBLOCK)
+        .ctx("make the pseudo-terminal non-blocking")?;
+    let pid = Pid::from_raw(child).ok_or_else(|| Error::new("bad child pid"))?;
+    let stdin = rustix::stdio::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let (mut stdin_open, mut master_open) = (true, true);
+    loop {
+        let mut fds = Vec::with_capacity(3);
+        fds.push(PollFd::new(&sfd, PollFlags::IN));
+        let want_in = stdin_open && pending.len() < 64 * 1024;
+        fds.push(PollFd::new(
+            &stdin,
+            if want_in {
+                PollFlags::IN
+            } else {
+                PollFlags::empty()
+            },
+        ));
+        let mflags = match (master_open, pending.is_empty()) {
+            (false, _) => PollFlags::empty(),
+            (true, true) => PollFlags::IN,
+            (true, false) => PollFlags::IN | PollFlags::OUT,
+        };
+        fds.push(PollFd::new(master, mflags));
+        match poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let (sig_ready, in_ready, m_ready) = (fds[0].revents(), fds[1].revents(), fds[2].revents());
+        if !sig_ready.is_empty() {
+            let sig = sys::read_signal(&sfd).ctx("read a signal")?;
+            match sig {
+                sys::SIGWINCH => {
+                    if let Ok(ws) = rustix::termios::tcgetwinsize(stdin) {
+                        let _ = rustix::termios::tcsetwinsize(master, ws);
+                    }
+                }
+                // Back from a stop: the shell may have reset the terminal.
+                sys::SIGCONT => raw.apply()?,
+                sys::SIGCHLD => {
+                    if let Some((_, st)) = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG)
+                        .ctx("wait for the child")?
+                    {
+                        drain(master, &mut out, &mut buf);
+                        let code = st.exit_status().map(|c| c as u8).or_else(|| {
+                            st.terminating_signal().map(|s| 128u8.wrapping_add(s as u8))
+                        });
+                        if let Some(code) = code {
+                            return Ok(code);
+                        }
+                    }
+                }
+                sig => {
+                    if let Some(s) = rustix::process::Signal::from_named_raw(sig) {
+                        let _ = rustix::process::kill_process(pid, s);
+                    }
+                }
+            }
+        }
+        if in_ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+            match rustix::io::read(stdin, &mut buf) {
+                Ok(0) | Err(rustix::io::Errno::IO) => stdin_open = false,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                Err(rustix::io::Errno::INTR) | Err(rustix::io::Errno::AGAIN) => {}
+                Err(_) => stdin_open = false,
+            }
+        }
+        if m_ready.contains(PollFlags::OUT) && !pending.is_empty() {
+            match rustix::io::write(master, &pending) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
+                Err(_) => pending.clear(),
+            }
+        }
+        if m_ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+            match rustix::io::read(master, &mut buf) {
+                Ok(0) => master_open = false,
+                Ok(n) => {
+                    let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+                }
+                Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
+                // EIO: every holder of the peer has closed it.
+                Err(_) => master_open = false,
+            }
+        }
+    }
+}
+
+/// Copies what is left on the pseudo-terminal once the child has exited.
+fn drain(master: &OwnedFd, out: &mut impl Write, buf: &mut [u8]) {
+    while let Ok(n) = rustix::io::read(master, &mut *buf) {
+        if n == 0 || out.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = out.flush();
+}

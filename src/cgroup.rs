@@ -1,0 +1,231 @@
+//! Cgroups: finding the target's cgroup in every hierarchy (v1, v2 and the
+//! hybrid of both) and joining it.
+//!
+//! The target's `/proc/PID/cgroup` names a path per hierarchy; the host's
+//! mountinfo says where each hierarchy is mounted. The `cgroup.procs` files
+//! are opened on the host side, before any namespace or root changes, and
+//! written last: the kernel checks a migration against the credentials and
+//! cgroup namespace of the *opener* (since 5.16), so the late write needs
+//! no privilege the session keeps.
+
+use crate::error::{Context, Error, Result};
+use crate::mount::{parse_mountinfo, MountInfo};
+use crate::proc::Process;
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+/// One line of `/proc/PID/cgroup`: `ID:CONTROLLERS:PATH`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub id: u32,
+    /// Comma-separated controllers (`cpu,cpuacct`, `name=systemd`), empty
+    /// for cgroup v2.
+    pub controllers: Vec<u8>,
+    pub path: Vec<u8>,
+}
+
+/// Parses `/proc/PID/cgroup`. The path is everything after the second
+/// colon (it may hold colons itself). A hierarchy listed twice means the
+/// file was forged through a cgroup name holding a newline: refuse it.
+pub fn parse(b: &[u8]) -> Option<Vec<Membership>> {
+    let mut out: Vec<Membership> = Vec::new();
+    for line in b.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        let c1 = memchr::memchr(b':', line)?;
+        let c2 = c1 + 1 + memchr::memchr(b':', &line[c1 + 1..])?;
+        let id = std::str::from_utf8(&line[..c1]).ok()?.parse().ok()?;
+        let m = Membership {
+            id,
+            controllers: line[c1 + 1..c2].to_vec(),
+            path: line[c2 + 1..].to_vec(),
+        };
+        if !m.path.starts_with(b"/")
+            || out
+                .iter()
+                .any(|o| o.id == m.id && o.controllers == m.controllers)
+        {
+            return None;
+        }
+        out.push(m);
+    }
+    Some(out)
+}
+
+/// The host's mount of hierarchy `m`, if any: for v2 the `cgroup2` mount,
+/// for v1 the `cgroup` mount whose options list exactly its controllers.
+fn mount_of<'a>(m: &Membership, mounts: &'a [MountInfo]) -> Option<&'a MountInfo> {
+    mounts.iter().find(|mi| {
+        if m.controllers.is_empty() {
+            mi.fstype == b"cgroup2" && m.id == 0
+        } else if mi.fstype == b"cgroup" {
+            let opts: Vec<&[u8]> = mi.super_options.split(|&c| c == b',').collect();
+            let wanted: Vec<&[u8]> = m.controllers.split(|&c| c == b',').collect();
+            wanted.iter().all(|w| opts.contains(w))
+                && opts
+                    .iter()
+                    .filter(|o| is_controller(o))
+                    .all(|o| wanted.contains(o))
+                && path_under(&m.path, &mi.root).is_some()
+        } else {
+            false
+        }
+    })
+}
+
+// Options of a v1 cgroup mount that are not controller names; `name=X`
+// counts as one, since /proc/PID/cgroup lists it like a controller.
+fn is_controller(opt: &[u8]) -> bool {
+    !matches!(
+        opt,
+        b"rw"
+            | b"ro"
+            | b"noprefix"
+            | b"xattr"
+            | b"clone_children"
+            | b"cpuset_v2_mode"
+            | b"favordynmods"
+    ) && !opt.starts_with(b"release_agent=")
+}
+
+/// `path` relative to `root`, if it lies below it.
+fn path_under<'a>(path: &'a [u8], root: &[u8]) -> Option<&'a [u8]> {
+    if root == b"/" {
+        return Some(&path[1..]);
+    }
+    let rest = path.strip_prefix(root)?;
+    match rest.first() {
+        None => Some(rest),
+        Some(b'/') => Some(&rest[1..]),
+        _ => None,
+    }
+}
+
+/// Opens `cgroup.procs` of every hierarchy the target belongs to that the
+/// host has mounted, write-only. Hierarchies the host does not mount are
+/// skipped: there is nothing to join there.
+pub fn open_procs(target: &Process) -> Result<Vec<OwnedFd>> {
+    let own = rustix::fs::open(
+        "/proc/thread-self/mountinfo",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open /proc/thread-self/mountinfo")?;
+    let mounts = parse_mountinfo(
+        &crate::proc::read_fd(&own, 4 << 20).ctx("read /proc/thread-self/mountinfo")?,
+    );
+    let raw = target.read("cgroup", 64 * 1024)?;
+    let list = parse(&raw)
+        .ok_or_else(|| Error::new(format!("unable to parse /proc/{}/cgroup", target.pid)))?;
+    let mut out = Vec::new();
+    for m in &list {
+        let Some(mi) = mount_of(m, &mounts) else {
+            continue;
+        };
+        let Some(rel) = path_under(&m.path, &mi.root) else {
+            continue;
+        };
+        let base = rustix::fs::open(
+            mi.mount_point.as_slice(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx(format_args!(
+            "open {}",
+            String::from_utf8_lossy(&mi.mount_point)
+        ))?;
+        let mut file = rel.to_vec();
+        if !file.is_empty() {
+            file.push(b'/');
+        }
+        file.extend_from_slice(b"cgroup.procs");
+        // The path comes from the target; it must stay inside this
+        // hierarchy whatever it says.
+        let fd = rustix::fs::openat2(
+            &base,
+            file.as_slice(),
+            OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::BENEATH
+                | ResolveFlags::NO_SYMLINKS
+                | ResolveFlags::NO_XDEV
+                | ResolveFlags::NO_MAGICLINKS,
+        );
+        match fd {
+            Ok(fd) => out.push(fd),
+            // The target moved or its cgroup was removed meanwhile: the
+            // join would fail the same way later; say so now.
+            Err(e) => {
+                return Err(Error::sys(
+                    format_args!("open cgroup {}", String::from_utf8_lossy(&m.path)),
+                    e,
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Moves the calling process into each cgroup whose `cgroup.procs` is
+/// given ("0" means the writer).
+pub fn join(procs: &[OwnedFd]) -> Result<()> {
+    for fd in procs {
+        rustix::io::write(fd, b"0").ctx("join the target's cgroup")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_hybrid() {
+        let raw = b"12:pids:/docker/abc\n3:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/x:y\n";
+        let l = parse(raw).unwrap();
+        assert_eq!(l.len(), 4);
+        assert_eq!(l[1].controllers, b"cpu,cpuacct");
+        assert_eq!(l[3].id, 0);
+        assert_eq!(l[3].path, b"/x:y");
+        // A forged second line for the same hierarchy.
+        assert!(parse(b"12:pids:/a\n12:pids:/\n").is_none());
+        assert!(parse(b"12:pids:relative\n").is_none());
+        assert!(parse(b"x:pids:/\n").is_none());
+    }
+
+    #[test]
+    fn hierarchy_matching() {
+        let mounts = parse_mountinfo(
+            b"30 25 0:26 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+              31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n\
+              32 25 0:28 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n\
+              33 25 0:29 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+              34 25 0:30 /sub /srv/mem rw - cgroup cgroup rw,memory\n",
+        );
+        let m = |c: &[u8], p: &[u8]| Membership {
+            id: 1,
+            controllers: c.to_vec(),
+            path: p.to_vec(),
+        };
+        let mp = |mm: &Membership| mount_of(mm, &mounts).map(|x| x.mount_point.clone());
+        assert_eq!(mp(&m(b"cpu", b"/a")), Some(b"/sys/fs/cgroup/cpu".to_vec()));
+        assert_eq!(
+            mp(&m(b"cpu,cpuacct", b"/a")),
+            Some(b"/sys/fs/cgroup/cpu,cpuacct".to_vec())
+        );
+        assert_eq!(
+            mp(&m(b"name=systemd", b"/a")),
+            Some(b"/sys/fs/cgroup/systemd".to_vec())
+        );
+        assert_eq!(mp(&m(b"memory", b"/sub/x")), Some(b"/srv/mem".to_vec()));
+        assert_eq!(mp(&m(b"memory", b"/other")), None);
+        assert_eq!(
+            mp(&Membership {
+                id: 0,
+                controllers: vec![],
+                path: b"/a".to_vec()
+            }),
+            Some(b"/sys/fs/cgroup/unified".to_vec())
+        );
+        assert_eq!(path_under(b"/sub/x", b"/sub"), Some(&b"x"[..]));
+        assert_eq!(path_under(b"/subx", b"/sub"), None);
+    }
+}

@@ -1,0 +1,287 @@
+//! The handoff: how one applet passes its target to the next.
+//!
+//! Between applets the target travels as open file descriptors, never as a
+//! bare PID (a PID can be reused between two steps; a pidfd cannot lie). In
+//! one process the next applet receives the [`Handoff`] as a value. Across
+//! an exec it travels as fds named in one environment variable:
+//!
+//! ```text
+//! CNTR_FDS=pidfd:3,proc:4,root:5,cgroup:6,cgroup:7
+//! ```
+//!
+//! | name | what | opened by |
+//! |---|---|---|
+//! | `pidfd` | pidfd of the target process | `pidfd_open` |
+//! | `proc` | the target's `/proc/PID` directory on the host's procfs | `open` |
+//! | `root` | the target's root directory (`O_PATH`) | `/proc/PID/root` |
+//! | `cgroup` | `cgroup.procs` of each of the target's cgroups, write-only; repeated | host side |
+//! | `hostproc` | the host's procfs (`O_PATH`), for LSM writes | host side |
+//!
+//! The set of names is closed: an unknown name, a repeated one (except
+//! `cgroup`), a missing one, a closed fd or an fd of the wrong kind is an
+//! error, never ignored. Every fd is close-on-exec except while it is being
+//! handed across an exec on purpose.
+
+use crate::error::{Context, Error, Result};
+use crate::proc::Process;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use rustix::fs::{Mode, OFlags};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// The environment variable that names the handed fds.
+pub const VAR: &str = "CNTR_FDS";
+
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// A verified target, as open descriptors.
+pub struct Handoff {
+    pub target: Process,
+    /// The target's root directory, opened through `/proc/PID/root`.
+    pub root: OwnedFd,
+    /// `cgroup.procs` of each hierarchy the target belongs to, opened for
+    /// writing on the host side, so the last applet can join them after the
+    /// host's cgroup mounts are out of reach.
+    pub cgroups: Vec<OwnedFd>,
+    /// The host's procfs, for writing the LSM exec label late.
+    pub hostproc: Option<OwnedFd>,
+}
+
+impl Handoff {
+    /// Opens everything later applets need from the host side, while cntr
+    /// still stands in the host's namespaces.
+    pub fn open(target: Process) -> Result<Handoff> {
+        let pid = target.pid;
+        let root = rustix::fs::openat(
+            &target.dir,
+            "root",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::NOENT | rustix::io::Errno::SRCH => {
+                Error::new(format!("process {pid} exited"))
+            }
+            e => Error::sys(format_args!("open the root of process {pid}"), e),
+        })?;
+        let cgroups = crate::cgroup::open_procs(&target)?;
+        let hostproc = if crate::cred::lsm_label(&target)?.is_some() {
+            Some(
+                rustix::fs::open(
+                    "/proc",
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .ctx("open /proc")?,
+            )
+        } else {
+            None
+        };
+        Ok(Handoff {
+            target,
+            root,
+            cgroups,
+            hostproc,
+        })
+    }
+
+    /// Resolves a target for an applet started without a handoff.
+    pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Handoff> {
+        let proc = crate::engine::resolve(types, target)?;
+        Handoff::open(proc)
+    }
+
+    /// Takes the handoff from the environment, if there is one.
+    pub fn from_env() -> Result<Option<Handoff>> {
+        match std::env::var_os(VAR) {
+            None => Ok(None),
+            Some(v) => parse(v.as_bytes()).map(Some),
+        }
+    }
+
+    /// Makes the fds survive exec and returns the `CNTR_FDS` value naming
+    /// them. Only for a chain the user asked to keep across a foreign
+    /// program.
+    pub fn export(&self) -> Result<OsString> {
+        let mut out = Vec::new();
+        let mut put = |name: &str, fd: BorrowedFd<'_>| -> Result<()> {
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty()).ctx("clear close-on-exec")?;
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(format!("{name}:{}", fd.as_raw_fd()).as_bytes());
+            Ok(())
+        };
+        put("pidfd", self.target.pidfd.as_fd())?;
+        put("proc", self.target.dir.as_fd())?;
+        put("root", self.root.as_fd())?;
+        for c in &self.cgroups {
+            put("cgroup", c.as_fd())?;
+        }
+        if let Some(h) = &self.hostproc {
+            put("hostproc", h.as_fd())?;
+        }
+        Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
+    }
+}
+
+/// Parses and verifies a `CNTR_FDS` value.
+fn parse(v: &[u8]) -> Result<Handoff> {
+    let bad = |m: String| Error::new(format!("{VAR}: {m}"));
+    let mut pidfd = None;
+    let mut dir = None;
+    let mut root = None;
+    let mut hostproc = None;
+    let mut cgroups = Vec::new();
+    // First the syntax of every entry, then the fds: a malformed or
+    // repeated entry is reported as such, whatever the fds are.
+    let mut entries: Vec<(&str, i32)> = Vec::new();
+    for item in v.split(|&c| c == b',') {
+        let s = String::from_utf8_lossy(item);
+        let colon =
+            memchr::memchr(b':', item).ok_or_else(|| bad(format!("malformed entry {s:?}")))?;
+        let (name, num) = (&item[..colon], &item[colon + 1..]);
+        let fd = crate::proc::parse_pid(OsStr::from_bytes(num))
+            .filter(|&n| n > 2)
+            .ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
+        let name = match std::str::from_utf8(name) {
+            Ok(n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup")) => n,
+            _ => return Err(bad(format!("unknown name in {s:?}"))),
+        };
+        if entries.iter().any(|&(_, f)| f == fd) {
+            return Err(bad(format!("fd {fd} is named twice")));
+        }
+        if name != "cgroup" && entries.iter().any(|&(n, _)| n == name) {
+            return Err(bad(format!("{name} is given twice")));
+        }
+        entries.push((name, fd));
+    }
+    for (name, fd) in entries {
+        let fd = take(fd, name)?;
+        match name {
+            "pidfd" => pidfd = Some(fd),
+            "proc" => dir = Some(fd),
+            "root" => root = Some(fd),
+            "hostproc" => hostproc = Some(fd),
+            _ => cgroups.push(fd),
+        }
+    }
+    let need = |fd: Option<OwnedFd>, name: &str| fd.ok_or_else(|| bad(format!("no {name} fd")));
+    let (pidfd, dir, root) = (
+        need(pidfd, "pidfd")?,
+        need(dir, "proc")?,
+        need(root, "root")?,
+    );
+
+    let kind = |ok: bool, fd: &OwnedFd, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(bad(format!("fd {} is not {what}", fd.as_raw_fd())))
+        }
+    };
+    let pid =
+        pidfd_pid(&pidfd).ok_or_else(|| bad(format!("fd {} is not a pidfd", pidfd.as_raw_fd())))?;
+    if crate::sys::pidfd_signal(pidfd.as_fd(), 0).is_err() {
+        return Err(Error::new(format!("process {pid} exited")));
+    }
+    kind(
+        is_dir_on(&dir, Some(PROC_SUPER_MAGIC)),
+        &dir,
+        "a /proc/PID directory",
+    )?;
+    // The proc directory must be the pidfd's process: the first field of
+    // its stat is its PID.
+    let stat = crate::proc::read(dir.as_fd(), "stat", 4096)?;
+    let first = stat.split(|&c| c == b' ').next().unwrap_or(b"");
+    if crate::proc::parse_pid(OsStr::from_bytes(first)) != Some(pid) {
+        return Err(bad(format!("fd {} is not /proc/{pid}", dir.as_raw_fd())));
+    }
+    kind(is_dir_on(&root, None), &root, "a directory")?;
+    for c in &cgroups {
+        let magic = rustix::fs::fstatfs(c).map(|s| s.f_type as i64).unwrap_or(0);
+        let writable = rustix::fs::fcntl_getfl(c)
+            .map(|f| f.contains(OFlags::WRONLY))
+            .unwrap_or(false);
+        kind(
+            (magic == CGROUP_SUPER_MAGIC || magic == CGROUP2_SUPER_MAGIC) && writable,
+            c,
+            "a writable cgroup.procs",
+        )?;
+    }
+    if let Some(h) = &hostproc {
+        kind(is_dir_on(h, Some(PROC_SUPER_MAGIC)), h, "the host's /proc")?;
+    }
+    Ok(Handoff {
+        target: Process { pid, pidfd, dir },
+        root,
+        cgroups,
+        hostproc,
+    })
+}
+
+/// Takes ownership of inherited fd `fd`, making it close-on-exec again.
+fn take(fd: i32, name: &str) -> Result<OwnedFd> {
+    // SAFETY: fd is only borrowed to probe it; it is owned below only once
+    // we know it is open, and each number is taken once (checked above).
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd as RawFd) };
+    rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC)
+        .map_err(|_| Error::new(format!("{VAR}: {name} fd {fd} is not open")))?;
+    // SAFETY: the fd is open and nothing else in cntr owns it: cntr opens
+    // nothing before reading the handoff.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn is_dir_on(fd: &OwnedFd, magic: Option<i64>) -> bool {
+    let dir = rustix::fs::fstat(fd).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+    });
+    dir && magic.is_none_or(|m| rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type as i64 == m))
+}
+
+/// The PID behind a pidfd, from `/proc/self/fdinfo` (`Pid:` line).
+fn pidfd_pid(fd: &OwnedFd) -> Option<i32> {
+    let info = rustix::fs::open(
+        format!("/proc/self/fdinfo/{}", fd.as_raw_fd()),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let text = crate::proc::read_fd(&info, 4096).ok()?;
+    let line = text
+        .split(|&c| c == b'\n')
+        .find(|l| l.starts_with(b"Pid:"))?;
+    let n = std::str::from_utf8(&line[4..])
+        .ok()?
+        .trim()
+        .parse::<i32>()
+        .ok()?;
+    (n > 0).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(v: &str) -> String {
+        match parse(v.as_bytes()) {
+            Ok(_) => panic!("{v:?} was accepted"),
+            Err(e) => e.message().to_string(),
+        }
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert!(err("").contains("malformed"));
+        assert!(err("pidfd").contains("malformed entry"));
+        assert!(err("pidfd:x").contains("malformed fd"));
+        assert!(err("pidfd:1").contains("malformed fd"));
+        assert!(err("pidfd:0x5").contains("malformed fd"));
+        assert!(err("nope:900").contains("unknown name"));
+        assert!(err("pidfd:900,pidfd:901").contains("given twice"));
+        assert!(err("pidfd:900,proc:900").contains("named twice"));
+        assert!(err("pidfd:900").contains("not open"));
+    }
+}

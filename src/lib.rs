@@ -1,0 +1,15 @@
+//! What the cntr applets share, one module per kernel object. The applets
+//! themselves live in `applets/`; this library has no policy of its own
+//! beyond what two applets need alike.
+
+pub mod cgroup;
+pub mod cred;
+pub mod engine;
+pub mod env;
+pub mod error;
+pub mod exec;
+pub mod handoff;
+pub mod mount;
+pub mod ns;
+pub mod proc;
+pub mod sys;

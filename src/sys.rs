@@ -1,0 +1,221 @@
+//! Raw system calls that rustix does not wrap (or wraps only in its unstable
+//! runtime module). This is the one place besides the handoff that uses
+//! `unsafe`; each wrapper names its syscall and man page.
+
+use rustix::fd::{FromRawFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+use std::ffi::CStr;
+
+fn check(ret: usize) -> Result<usize, Errno> {
+    let r = ret as isize;
+    if (-4095..0).contains(&r) {
+        Err(Errno::from_raw_os_error(-r as i32))
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Signal numbers as a 64-bit kernel `sigset_t`.
+pub type SigSet = u64;
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGKILL: i32 = 9;
+pub const SIGUSR1: i32 = 10;
+pub const SIGUSR2: i32 = 12;
+pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
+pub const SIGTERM: i32 = 15;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGWINCH: i32 = 28;
+
+/// The bit for signal `sig` in a [`SigSet`].
+pub const fn sig_bit(sig: i32) -> SigSet {
+    1 << (sig - 1)
+}
+
+/// The result of [`fork`].
+pub enum Fork {
+    Child,
+    Parent(i32),
+}
+
+/// `fork()` as `clone(SIGCHLD)`, see clone(2). cntr is single-threaded, so
+/// the child may go on running Rust code.
+pub fn fork() -> Result<Fork, Errno> {
+    // SAFETY: clone with only SIGCHLD and no new stack behaves like fork;
+    // the process has one thread, so no lock can be held by another.
+    let r = check(unsafe { sc::syscall!(CLONE, SIGCHLD as usize, 0, 0, 0, 0) })?;
+    Ok(if r == 0 {
+        Fork::Child
+    } else {
+        Fork::Parent(r as i32)
+    })
+}
+
+/// `execve(path, argv, envp)`, see execve(2). Returns only on failure.
+pub fn execve(path: &CStr, argv: &[*const u8], envp: &[*const u8]) -> Errno {
+    debug_assert!(argv.last().is_some_and(|p| p.is_null()));
+    debug_assert!(envp.last().is_some_and(|p| p.is_null()));
+    // SAFETY: both arrays are NULL-terminated arrays of NUL-terminated
+    // strings that outlive the call.
+    let r = unsafe {
+        sc::syscall!(
+            EXECVE,
+            path.as_ptr() as usize,
+            argv.as_ptr() as usize,
+            envp.as_ptr() as usize
+        )
+    };
+    check(r).err().unwrap_or(Errno::INVAL)
+}
+
+const SIG_BLOCK: usize = 0;
+const SIG_SETMASK: usize = 2;
+
+/// `rt_sigprocmask(SIG_BLOCK)`, see sigprocmask(2); returns the old mask.
+pub fn block_signals(set: SigSet) -> Result<SigSet, Errno> {
+    sigprocmask(SIG_BLOCK, set)
+}
+
+/// `rt_sigprocmask(SIG_SETMASK)`, see sigprocmask(2); returns the old mask.
+pub fn set_signal_mask(set: SigSet) -> Result<SigSet, Errno> {
+    sigprocmask(SIG_SETMASK, set)
+}
+
+fn sigprocmask(how: usize, set: SigSet) -> Result<SigSet, Errno> {
+    let mut old: SigSet = 0;
+    // SAFETY: both pointers point to 8-byte sigsets, the size we pass.
+    check(unsafe {
+        sc::syscall!(
+            RT_SIGPROCMASK,
+            how,
+            &set as *const SigSet as usize,
+            &mut old as *mut SigSet as usize,
+            8
+        )
+    })?;
+    Ok(old)
+}
+
+/// `rt_sigaction(sig, SIG_DFL)`, see sigaction(2). The Rust runtime ignores
+/// SIGPIPE, and an ignored disposition survives execve: the command must
+/// not inherit it.
+pub fn default_signal(sig: i32) -> Result<(), Errno> {
+    // struct kernel_sigaction: handler, flags, restorer, mask.
+    let act: [u64; 4] = [0, 0, 0, 0];
+    // SAFETY: act is a valid kernel_sigaction with SIG_DFL; no old action.
+    check(unsafe { sc::syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) })?;
+    Ok(())
+}
+
+/// `signalfd4(-1, set, SFD_CLOEXEC)`, see signalfd(2).
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    const SFD_CLOEXEC: usize = 0o2000000;
+    // SAFETY: the mask pointer is valid for 8 bytes; the result is a new fd.
+    let fd = check(unsafe {
+        sc::syscall!(
+            SIGNALFD4,
+            -1isize as usize,
+            &set as *const SigSet as usize,
+            8,
+            SFD_CLOEXEC
+        )
+    })?;
+    // SAFETY: the kernel returned a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Reads one `signalfd_siginfo` and returns its signal number.
+pub fn read_signal(fd: &OwnedFd) -> Result<i32, Errno> {
+    let mut buf = [0u8; 128];
+    let n = rustix::io::read(fd, &mut buf)?;
+    if n < 4 {
+        return Err(Errno::IO);
+    }
+    Ok(i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]))
+}
+
+/// `close_range(first, ~0, CLOSE_RANGE_CLOEXEC)`, see close_range(2): marks
+/// every fd from `first` on close-on-exec, so that nothing the caller
+/// leaked to cntr reaches the command.
+pub fn cloexec_from(first: u32) -> Result<(), Errno> {
+    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+    // SAFETY: close_range takes plain integers.
+    check(unsafe {
+        sc::syscall!(
+            CLOSE_RANGE,
+            first as usize,
+            u32::MAX as usize,
+            CLOSE_RANGE_CLOEXEC
+        )
+    })?;
+    Ok(())
+}
+
+/// `close_range(first, ~0, 0)`, see close_range(2). Used only in a child
+/// that must hold nothing it was not given.
+pub fn close_from(first: u32) -> Result<(), Errno> {
+    // SAFETY: close_range takes plain integers; the caller owns no
+    // OwnedFd above `first` that it will use again.
+    check(unsafe { sc::syscall!(CLOSE_RANGE, first as usize, u32::MAX as usize, 0) })?;
+    Ok(())
+}
+
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attr)`, see
+/// mount_setattr(2): sets flags on a whole (possibly detached) tree.
+pub fn mount_setattr_tree(fd: &OwnedFd, set: u64) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    const AT_EMPTY_PATH: usize = 0x1000;
+    const AT_RECURSIVE: usize = 0x8000;
+    // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
+    let attr: [u64; 4] = [set, 0, 0, 0];
+    // SAFETY: the path is an empty C string and attr is 32 valid bytes.
+    check(unsafe {
+        sc::syscall!(
+            MOUNT_SETATTR,
+            fd.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            AT_EMPTY_PATH | AT_RECURSIVE,
+            attr.as_ptr() as usize,
+            32
+        )
+    })?;
+    Ok(())
+}
+
+/// `pidfd_send_signal(fd, sig, NULL, 0)`, see pidfd_send_signal(2). Signal
+/// 0 only checks that the process has not been reaped yet.
+pub fn pidfd_signal(fd: rustix::fd::BorrowedFd<'_>, sig: i32) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    // SAFETY: plain integers and a NULL siginfo.
+    check(unsafe {
+        sc::syscall!(
+            PIDFD_SEND_SIGNAL,
+            fd.as_raw_fd() as usize,
+            sig as usize,
+            0,
+            0
+        )
+    })?;
+    Ok(())
+}
+
+/// `exit_group(code)`, see exit_group(2): leaves at once, running no
+/// destructor and flushing no buffer (for a forked helper whose buffers
+/// are copies of its parent's).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: exit_group does not return.
+    unsafe {
+        sc::syscall!(EXIT_GROUP, code as usize);
+    }
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
