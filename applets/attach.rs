@@ -124,6 +124,12 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
     c.push(o.target.clone());
     if tty {
         c.push(w("cntr-pty"));
+        // exec's command lives in the container: give it a terminal of the
+        // container's own devpts, as docker exec -t does. attach's session
+        // is rooted in the host and gets one of the host's.
+        if mode == Mode::Exec {
+            c.extend([w("--ptmx"), w("container")]);
+        }
     }
     match mode {
         // The user namespace is not joined: see cntr(1), SECURITY. The
@@ -205,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             words(chain(&o, Mode::Exec, true)),
-            "cntr-resolve -t docker web cntr-pty cntr-nsenter --all cntr-chroot-exec cntr-inherit ls -l"
+            "cntr-resolve -t docker web cntr-pty --ptmx container cntr-nsenter --all cntr-chroot-exec cntr-inherit ls -l"
         );
         let o = parse(vec!["web".into(), "-n".into()]).unwrap().unwrap();
         assert!(o.dry_run && o.cmd.is_empty());

@@ -119,6 +119,14 @@ fn run(applet: &'static Applet, args: Vec<OsString>, h: Option<Handoff>) -> Resu
     (applet.main)(args, h)
 }
 
+/// Runs the applet the binary was started as, with the handoff from the
+/// environment (read only once the applet's name is set, for messages).
+fn run_first(applet: &'static Applet, args: Vec<OsString>) -> Result<u8> {
+    error::set_applet(applet_name(applet));
+    let h = Handoff::from_env()?;
+    run(applet, args, h)
+}
+
 /// `cntr-NAME`, as a static string for message prefixes.
 fn applet_name(a: &Applet) -> &'static str {
     match a.name {
@@ -149,7 +157,7 @@ fn top(args: Vec<OsString>) -> Result<u8> {
         .next()
         .unwrap_or(b"");
     if let Some(applet) = lookup(OsStr::from_bytes(base)) {
-        return run(applet, args[1..].to_vec(), Handoff::from_env()?);
+        return run_first(applet, args[1..].to_vec());
     }
     let Some(first) = args.get(1) else {
         return Err(Error::usage("missing applet"));
@@ -179,7 +187,7 @@ fn top(args: Vec<OsString>) -> Result<u8> {
                 .ok_or_else(|| {
                     Error::usage(format!("unknown applet '{}'", first.to_string_lossy()))
                 })?;
-            run(applet, args[2..].to_vec(), Handoff::from_env()?)
+            run_first(applet, args[2..].to_vec())
         }
     }
 }

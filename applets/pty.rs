@@ -17,11 +17,16 @@ use std::ffi::OsString;
 use std::io::Write;
 
 const USAGE: &str = "\
-Usage: cntr-pty PROG [ARGS...]
+Usage: cntr-pty [--ptmx host|container] PROG [ARGS...]
 Run PROG on a new pseudo-terminal and relay it to this terminal (only when stdin and stdout are terminals).
 
-  -k, --keep-fds  hand the fds on even when PROG is not a cntr applet
-  -h, --help      show this help
+      --ptmx WHERE  host: a pseudo-terminal of the host's /dev/ptmx (default);
+                    container: of the container's own devpts, so that programs
+                    inside see their terminal (falls back to the host's)
+  -k, --keep-fds    hand the fds on even when PROG is not a cntr applet
+  -h, --help        show this help
+The host's is the only safe choice for a session rooted in the host (attach):
+the container's root can open the peers of its own devpts.
 ";
 
 /// Signals the relay handles: window changes, the child's end, and the
@@ -41,10 +46,17 @@ const SIGNALS: [i32; 9] = [
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
-    let (mut keep, mut rest) = (false, Vec::new());
+    let (mut keep, mut rest, mut container) = (false, Vec::new(), false);
     while let Some(arg) = p.next()? {
         match arg {
             Short('k') | Long("keep-fds") => keep = true,
+            Long("ptmx") => {
+                container = match p.value()?.to_str() {
+                    Some("host") => false,
+                    Some("container") => true,
+                    _ => return Err(Error::usage("--ptmx takes host or container")),
+                }
+            }
             Short('h') | Long("help") => return help(USAGE),
             Value(prog) => {
                 rest.push(prog);
@@ -110,6 +122,43 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             code
         }
     }
+}
+
+const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+
+/// The container's `/dev/pts/ptmx`, if it is really a devpts ptmx: the
+/// container controls that path, so it is looked up confined to its root
+/// without following any symlink, as `O_PATH` first (opening a FIFO or a
+/// device for real could block or act), checked to be the ptmx character
+/// device (5:2) on a devpts, and only then opened through its fd.
+fn container_ptmx(h: &Handoff) -> Option<OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let path = rustix::fs::openat2(
+        &h.root,
+        "dev/pts/ptmx",
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&path).ok()?;
+    let is_ptmx = rustix::fs::FileType::from_raw_mode(st.st_mode)
+        == rustix::fs::FileType::CharacterDevice
+        && rustix::fs::major(st.st_rdev) == 5
+        && rustix::fs::minor(st.st_rdev) == 2;
+    let on_devpts = rustix::fs::fstatfs(&path).is_ok_and(|s| s.f_type as i64 == DEVPTS_SUPER_MAGIC);
+    if !(is_ptmx && on_devpts) {
+        return None;
+    }
+    rustix::fs::open(
+        format!(
+            "/proc/thread-self/fd/{}",
+            rustix::fd::AsRawFd::as_raw_fd(&path)
+        ),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
 }
 
 /// The user's terminal in raw mode; its settings come back on drop, on

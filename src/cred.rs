@@ -174,6 +174,12 @@ pub fn apply(c: &Creds) -> Result<()> {
     let gid = |i: usize| rustix::process::Gid::from_raw(c.gid[i]);
     rustix::thread::set_thread_res_gid(gid(0), gid(1), gid(2))
         .ctx(format_args!("set gid {}", c.gid[1]))?;
+    // What cntr itself lacks it cannot give (a user namespace's root holds
+    // capabilities there that the host's root may not have).
+    let own = rustix::thread::capabilities(None)
+        .ctx("read capabilities")?
+        .permitted
+        .bits();
     rustix::thread::set_keep_capabilities(true).ctx("keep capabilities")?;
     let uid = |i: usize| rustix::process::Uid::from_raw(c.uid[i]);
     rustix::thread::set_thread_res_uid(uid(0), uid(1), uid(2))
@@ -182,14 +188,14 @@ pub fn apply(c: &Creds) -> Result<()> {
     rustix::thread::set_capabilities(
         None,
         CapabilitySets {
-            effective: CapabilitySet::from_bits_retain(c.eff),
-            permitted: CapabilitySet::from_bits_retain(c.prm),
-            inheritable: CapabilitySet::from_bits_retain(c.inh),
+            effective: CapabilitySet::from_bits_retain(c.eff & own),
+            permitted: CapabilitySet::from_bits_retain(c.prm & own),
+            inheritable: CapabilitySet::from_bits_retain(c.inh & own),
         },
     )
     .ctx("set capabilities")?;
     for cap in 0..64u32 {
-        if c.amb & (1 << cap) != 0 {
+        if c.amb & own & (1 << cap) != 0 {
             rustix::thread::configure_capability_in_ambient_set(
                 CapabilitySet::from_bits_retain(1 << cap),
                 true,

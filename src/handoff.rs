@@ -67,18 +67,17 @@ impl Handoff {
             e => Error::sys(format_args!("open the root of process {pid}"), e),
         })?;
         let cgroups = crate::cgroup::open_procs(&target)?;
-        let hostproc = if crate::cred::lsm_label(&target)?.is_some() {
-            Some(
-                rustix::fs::open(
-                    "/proc",
-                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .ctx("open /proc")?,
+        // The host's procfs, for what must be written late through it (the
+        // LSM exec label, the maps of a session's user namespace). Opened
+        // here, while /proc is certainly the host's.
+        let hostproc = Some(
+            rustix::fs::open(
+                "/proc",
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
             )
-        } else {
-            None
-        };
+            .ctx("open /proc")?,
+        );
         Ok(Handoff {
             target,
             root,

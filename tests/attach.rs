@@ -1,0 +1,297 @@
+//! `cntr attach` against real namespaced busybox containers: what a user
+//! checks from inside the session.
+
+mod common;
+use common::*;
+
+#[test]
+fn sees_container_hostname_network_files_and_host_tools() {
+    let host = HostState::take();
+    let ct = Container::start(Variant::Docker);
+    let out = ct.attach_sh(
+        "hostname; cat /etc/hostname; cat /var/lib/cntr/etc/ct-marker; \
+         readlink /var/lib/cntr/bin; ls /var/lib/cntr/bin/busybox; \
+         [ \"$(readlink /proc/self/ns/net)\" = \"$(readlink /proc/1/ns/net)\" ] && echo same-net; \
+         cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; \
+         python3 -c 'print(6*7)'; /usr/bin/env true && echo host-env; pwd",
+    );
+    let text = out.ok();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], ct.name, "hostname");
+    assert_eq!(lines[1], ct.name, "/etc/hostname shows the container's");
+    assert_eq!(lines[2], "inside-ct");
+    assert_eq!(lines[3], "usr/bin", "top-level symlinks stay symlinks");
+    assert_eq!(lines[4], "/var/lib/cntr/bin/busybox");
+    assert_eq!(lines[5], "same-net");
+    assert_eq!(lines[6], "lo", "only the container's loopback: {text}");
+    assert_eq!(lines[7], "42", "host python runs");
+    assert_eq!(lines[8], "host-env");
+    assert_eq!(lines[9], "/var/lib/cntr", "starts in the base dir");
+    drop(ct);
+    host.check();
+}
+
+#[test]
+fn lives_in_the_containers_pid_namespace() {
+    let host = HostState::take();
+    let ct = Container::start(Variant::Docker);
+    let out = ct.attach_sh(
+        "echo $$; while read -r l; do case $l in NSpid*) echo $l;; esac; done < /proc/self/status; tr '\\0' ' ' < /proc/1/cmdline; echo; \
+         readlink /proc/self; ls /proc | grep -c '^[0-9]'; ps -e -o pid= -o comm= | tr -s ' ' | sort -n",
+    );
+    let text = out.ok();
+    let lines: Vec<&str> = text.lines().collect();
+    let me: u32 = lines[0].parse().unwrap();
+    assert!(me > 1 && me < 100, "$$ is a container PID: {me}");
+    // /proc is the container's: it knows the shell by its container PID
+    // only.
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["NSpid:", lines[0]]
+    );
+    assert_eq!(
+        lines[2].trim(),
+        "/bin/sleep infinity",
+        "/proc/1 is the container's init"
+    );
+    // /proc/self is the reading process itself, a container PID.
+    let selfpid: u32 = lines[3].parse().unwrap();
+    assert!(selfpid > me && selfpid < 100);
+    let count: u32 = lines[4].parse().unwrap();
+    assert!(count < 10, "only the container's processes: {count}");
+    assert!(
+        lines[5..].iter().any(|l| l.trim() == "1 sleep"),
+        "ps lists the container's init: {text}"
+    );
+
+    // Seen from the host, the session is nested one PID namespace deeper.
+    let mut c = command(&[
+        "attach",
+        &ct.pid.to_string(),
+        "--",
+        "sh",
+        "-c",
+        "echo $$; exec sleep 30",
+    ]);
+    let mut child = c.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let sleeper = wait_for(10, || {
+        descendants(child.id() as i32)
+            .into_iter()
+            .find(|&p| cmdline(p) == "sleep 30")
+    })
+    .unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{sleeper}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert_eq!(
+        nspid.split_whitespace().skip(1).collect::<Vec<_>>(),
+        [sleeper.to_string().as_str(), line.trim()]
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(ct);
+    host.check();
+}
+
+#[test]
+fn credentials_and_cgroup_match_the_target() {
+    for v in [
+        Variant::Docker,
+        Variant::User,
+        Variant::Userns,
+        Variant::Full,
+    ] {
+        let host = HostState::take();
+        let ct = Container::start(v);
+        let out = ct.attach_sh("cat /proc/self/status; echo ====; cat /proc/1/status; echo ====; cat /proc/self/cgroup; echo ====; cat /proc/1/cgroup; echo ====; id -u");
+        let text = out.ok();
+        let parts: Vec<&str> = text.split("====\n").collect();
+        let mine = status_lines(parts[0], CRED_KEYS);
+        let theirs = status_lines(parts[1], CRED_KEYS);
+        assert_eq!(parts[2], parts[3], "{v:?}: cgroup");
+        assert!(
+            parts[2].lines().count() >= 2,
+            "{v:?}: cgroup lines: {}",
+            parts[2]
+        );
+        let expected: Vec<String> = match v {
+            // Documented extra: CAP_SYS_PTRACE (bit 19) in the bounding,
+            // permitted and effective sets, so no container process holds a
+            // superset of the session's capabilities.
+            Variant::Docker => theirs
+                .iter()
+                .map(|l| match l.split(':').next().unwrap() {
+                    "CapPrm" | "CapEff" | "CapBnd" => {
+                        let v =
+                            u64::from_str_radix(l.split_whitespace().nth(1).unwrap(), 16).unwrap();
+                        format!(
+                            "{}\t{:016x}",
+                            l.split_whitespace().next().unwrap(),
+                            v | 1 << 19
+                        )
+                    }
+                    _ => l.to_string(),
+                })
+                .collect(),
+            // Root in its own user namespace: a root session on the host's
+            // side with the target's capability sets (cntr(1), SECURITY).
+            Variant::Userns => {
+                let inside = ct.exec_sh(
+                    "grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):' /proc/1/status",
+                );
+                // Capabilities the host's root lacks (here CAP_SYS_RESOURCE)
+                // cannot be given.
+                let own = std::fs::read_to_string("/proc/self/status").unwrap();
+                let own = status_lines(&own, &["CapPrm"])[0]
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .to_string();
+                let own = u64::from_str_radix(&own, 16).unwrap();
+                inside
+                    .ok()
+                    .lines()
+                    .map(|l| {
+                        let key = l.split(':').next().unwrap();
+                        if key == "Groups" {
+                            "Groups:\t".to_string()
+                        } else if key.starts_with("Cap") {
+                            let v = u64::from_str_radix(l.split_whitespace().nth(1).unwrap(), 16)
+                                .unwrap();
+                            format!("{key}:\t{:016x}", v & own)
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect()
+            }
+            _ => theirs.iter().map(|l| l.to_string()).collect(),
+        };
+        let mine: Vec<String> = mine.iter().map(|l| l.trim_end().to_string()).collect();
+        let expected: Vec<String> = expected.iter().map(|l| l.trim_end().to_string()).collect();
+        assert_eq!(mine, expected, "{v:?}: credentials");
+        let uid = parts[4].trim();
+        match v {
+            Variant::User => assert_eq!(
+                uid, "1000",
+                "a non-root container never yields a root session"
+            ),
+            _ => assert_eq!(uid, "0"),
+        }
+        if v == Variant::Full {
+            assert!(
+                out.stderr.contains("CAP_SYS_PTRACE"),
+                "warning for a container that can trace the session: {}",
+                out.stderr
+            );
+        } else {
+            assert!(!out.stderr.contains("warning"), "{v:?}: {}", out.stderr);
+        }
+        drop(ct);
+        host.check();
+    }
+}
+
+#[test]
+fn environment_is_the_containers_without_loaders() {
+    let ct = Container::start_with(
+        Variant::Docker,
+        &[
+            "--env",
+            "LD_PRELOAD=/var/lib/cntr/evil.so",
+            "--env",
+            "BASH_ENV=/var/lib/cntr/evil",
+            "--env",
+            "ENV=/var/lib/cntr/evil",
+            "--env",
+            "PATH=/var/lib/cntr/bin",
+        ],
+        &[],
+    );
+    let out = ct.attach_sh("env | sort");
+    let text = out.ok();
+    assert!(text.contains("CT_FOO=bar baz\n"), "{text}");
+    assert!(text.contains(&format!("CT_NAME={}\n", ct.name)), "{text}");
+    assert!(
+        text.contains("TERM=xterm-test\n"),
+        "the caller's TERM: {text}"
+    );
+    assert!(
+        !text.contains("CNTR_TEST_CALLER_SECRET"),
+        "the caller's environment leaked: {text}"
+    );
+    assert!(!text.contains("CNTR_FDS"), "{text}");
+    for bad in ["LD_PRELOAD", "BASH_ENV", "ENV="] {
+        assert!(
+            !text.lines().any(|l| l.starts_with(bad)),
+            "{bad} passed into the host-rooted session: {text}"
+        );
+    }
+    assert!(!text.contains("PATH=/var/lib/cntr/bin"), "{text}");
+}
+
+#[test]
+fn command_holds_only_stdio_even_with_leaked_fds() {
+    let secret = Secret::new();
+    let ct = Container::start(Variant::Docker);
+    let mut c = command(&["attach", &ct.pid.to_string(), "--", "sleep", "30"]);
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    with_leaked_fds(&mut c, &secret.path);
+    let mut child = c.spawn().unwrap();
+    let sleeper = wait_for(10, || {
+        descendants(child.id() as i32)
+            .into_iter()
+            .find(|&p| cmdline(p) == "sleep 30")
+    })
+    .expect("session started");
+    assert_eq!(fds(sleeper), vec![0, 1, 2]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn exit_status_passes_through() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    assert_eq!(ct.attach_sh("exit 0").code, 0);
+    assert_eq!(ct.attach_sh("exit 7").code, 7);
+    assert_eq!(ct.attach_sh("kill -9 $$").code, 137);
+    let r = run(&["attach", &pid, "--", "/no/such/command"]);
+    assert_eq!(r.code, 127, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let r = run(&["attach", &pid, "--", "/etc/hostname"]);
+    assert_eq!(r.code, 126, "{}", r.stderr);
+}
+
+#[test]
+fn stdio_is_byte_exact_without_a_terminal() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    let r = run(&["attach", &pid, "--", "printf", "a\\nb"]);
+    assert_eq!(r.raw, b"a\nb");
+    let r = run(&["attach", &pid, "--", "sh", "-c", "tty; true"]);
+    assert_eq!(r.stdout, "not a tty\n");
+    let mut data = vec![0u8; 10 << 20];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").unwrap(), &mut data)
+        .unwrap();
+    let r = run_input(&["attach", &pid, "--", "cat"], &data);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.raw == data,
+        "10 MiB round trip differs ({} bytes back)",
+        r.raw.len()
+    );
+}
+
+#[test]
+fn default_command_is_the_callers_shell() {
+    let ct = Container::start(Variant::Docker);
+    let r = run_input(&["attach", &ct.pid.to_string()], b"echo $0; hostname\n");
+    assert_eq!(r.ok(), format!("/bin/sh\n{}\n", ct.name));
+}

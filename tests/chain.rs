@@ -1,0 +1,121 @@
+//! `cntr attach` and `cntr exec` are their documented applet chains: the
+//! command observes the same thing either way.
+
+mod common;
+use common::*;
+
+/// What a command observes about itself.
+const PROBE: &str = "hostname; readlink /proc/self/ns/pid /proc/self/ns/net /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/cgroup; \
+    grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' /proc/self/status; cat /proc/self/cgroup; pwd; \
+    env | grep -v '^_=' | sort; ls /proc/self/fd | wc -l";
+
+fn observe(args: &[&str]) -> String {
+    let r = run(args);
+    r.ok().to_string()
+}
+
+#[test]
+fn attach_is_its_chain() {
+    for v in [Variant::Docker, Variant::User, Variant::Userns] {
+        let ct = Container::start(v);
+        let pid = ct.pid.to_string();
+        let dry = run(&["attach", "-n", &pid, "--", "sh", "-c", PROBE]);
+        let words: Vec<&str> = dry.ok().trim().split(' ').collect();
+        assert_eq!(
+            words[..7],
+            [
+                "cntr-resolve",
+                &pid,
+                "cntr-nsenter",
+                "--all-but-mount",
+                "--no-user",
+                "cntr-mount-tree",
+                "cntr-inherit"
+            ]
+        );
+        let front = observe(&["attach", &pid, "--", "sh", "-c", PROBE]);
+        let chain = observe(&[
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--all-but-mount",
+            "--no-user",
+            "cntr-mount-tree",
+            "cntr-inherit",
+            "sh",
+            "-c",
+            PROBE,
+        ]);
+        assert_eq!(front, chain, "{v:?}");
+    }
+}
+
+#[test]
+fn exec_is_its_chain() {
+    for v in [Variant::Docker, Variant::User, Variant::Userns] {
+        let ct = Container::start(v);
+        let pid = ct.pid.to_string();
+        let dry = run(&["exec", "-n", &pid, "--", "sh", "-c", PROBE]);
+        assert!(
+            dry.ok().starts_with(&format!(
+                "cntr-resolve {pid} cntr-nsenter --all cntr-chroot-exec cntr-inherit sh -c "
+            )),
+            "{}",
+            dry.stdout
+        );
+        let front = observe(&["exec", &pid, "--", "sh", "-c", PROBE]);
+        let chain = observe(&[
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--all",
+            "cntr-chroot-exec",
+            "cntr-inherit",
+            "sh",
+            "-c",
+            PROBE,
+        ]);
+        assert_eq!(front, chain, "{v:?}");
+    }
+}
+
+#[test]
+fn links_run_alone_and_across_exec() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    // nsenter on its own: the host's tool in the container's UTS namespace.
+    let r = run(&["nsenter", "-t", &pid, "--uts", "hostname"]);
+    assert_eq!(r.ok().trim(), ct.name);
+    // The handoff across a foreign program: env(1) passes it on with -k.
+    let exe = cntr_bin();
+    let link_dir = std::env::temp_dir().join(format!("cntr-links-{}", std::process::id()));
+    std::fs::create_dir_all(&link_dir).unwrap();
+    run(&["--install", link_dir.to_str().unwrap()]).ok();
+    assert_eq!(
+        std::fs::read_link(link_dir.join("cntr-nsenter")).unwrap(),
+        std::fs::canonicalize(exe).unwrap()
+    );
+    let nsenter = link_dir.join("cntr-nsenter");
+    let r = run(&[
+        "resolve",
+        "-k",
+        &pid,
+        "env",
+        nsenter.to_str().unwrap(),
+        "--uts",
+        "hostname",
+    ]);
+    assert_eq!(r.ok().trim(), ct.name);
+    // Without -k the fds are gone and the next link says so.
+    let r = run(&[
+        "resolve",
+        &pid,
+        "env",
+        nsenter.to_str().unwrap(),
+        "--uts",
+        "hostname",
+    ]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("no target"), "{}", r.stderr);
+    std::fs::remove_dir_all(&link_dir).unwrap();
+}

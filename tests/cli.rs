@@ -1,0 +1,104 @@
+//! The binary's own interface: dispatch, help, version, install.
+
+mod common;
+use common::*;
+
+const APPLETS: [&str; 8] = [
+    "attach",
+    "chroot-exec",
+    "exec",
+    "inherit",
+    "mount-tree",
+    "nsenter",
+    "pty",
+    "resolve",
+];
+
+#[test]
+fn help_lists_applets_and_every_applet_answers_help() {
+    let r = run(&["--help"]);
+    let text = r.ok();
+    for a in APPLETS {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(a)),
+            "{a} missing from --help: {text}"
+        );
+        for flag in ["--help", "-h"] {
+            let r = run(&[a, flag]);
+            assert_eq!(r.code, 0, "{a} {flag}");
+            assert!(r.stdout.starts_with("Usage: cntr"), "{a}: {}", r.stdout);
+            assert!(r.stderr.is_empty());
+        }
+    }
+    assert!(run(&["--version"]).ok().starts_with("cntr "));
+}
+
+#[test]
+fn man_page_synopses_match_usage() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for a in APPLETS {
+        let usage = run(&[a, "--help"]).stdout;
+        let first = usage
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("Usage: ")
+            .to_string();
+        let page = match a {
+            "attach" | "exec" => root.join("man/cntr.1"),
+            _ => root.join(format!("man/cntr-{a}.1")),
+        };
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|_| panic!("{} missing", page.display()));
+        let plain = text
+            .replace("\\-", "-")
+            .replace("\\fB", "")
+            .replace("\\fR", "")
+            .replace("\\fI", "");
+        assert!(
+            plain.contains(&first),
+            "{}: SYNOPSIS lacks {first:?}",
+            page.display()
+        );
+    }
+}
+
+#[test]
+fn names_and_symlinks() {
+    let dir = std::env::temp_dir().join(format!("cntr-install-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    run(&["--install", dir.to_str().unwrap()]).ok();
+    for a in APPLETS {
+        let link = dir.join(format!("cntr-{a}"));
+        let r = Run::from(
+            std::process::Command::new(&link)
+                .arg("--help")
+                .output()
+                .unwrap(),
+        );
+        assert!(
+            r.stdout.starts_with(&format!(
+                "Usage: cntr{}{a}",
+                if a == "attach" || a == "exec" {
+                    " "
+                } else {
+                    "-"
+                }
+            )),
+            "{a}: {}",
+            r.stdout
+        );
+    }
+    // As `cntr cntr-resolve` too.
+    assert!(run(&["cntr-resolve", "--help"])
+        .ok()
+        .starts_with("Usage: cntr-resolve"));
+    // A second install replaces the links; a foreign file is refused.
+    run(&["--install", dir.to_str().unwrap()]).ok();
+    std::fs::remove_file(dir.join("cntr-pty")).unwrap();
+    std::fs::write(dir.join("cntr-pty"), "").unwrap();
+    let r = run(&["--install", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("not a symlink"), "{}", r.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,452 @@
+//! What the integration tests share: real namespaced busybox containers
+//! started by the `ct` harness (examples/ct.rs), the cntr binary under
+//! test, and the checks every test ends with (the host's mount table is
+//! unchanged, nothing is left under the base dir, no process is left).
+//!
+//! The tests need root: they create namespaces and cgroups. Run them with
+//! `scripts/test`, which builds `ct` first.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The cntr binary cargo built for these tests.
+pub fn cntr_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cntr"))
+}
+
+/// The ct harness, built next to cntr by `cargo build --examples`.
+pub fn ct_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CNTR_CT") {
+        return PathBuf::from(p);
+    }
+    let p = cntr_bin().parent().unwrap().join("examples/ct");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --examples` (scripts/test does)",
+        p.display()
+    );
+    p
+}
+
+/// Fails the test unless it runs as root: every test here needs to create
+/// namespaces and cgroups.
+pub fn need_root() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "these tests create namespaces and cgroups and must run as root (scripts/test)"
+    );
+}
+
+fn target_dir() -> PathBuf {
+    cntr_bin().parent().unwrap().to_path_buf()
+}
+
+/// A busybox root filesystem, built once per test binary run and shared
+/// (read-only use). `owner` shifts every file's owner, for a container in
+/// a user namespace.
+pub fn rootfs(owner: u32) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = target_dir().join(format!("ct-rootfs-{owner}"));
+    if dir.join("etc/ct-marker").exists() {
+        return dir;
+    }
+    let tmp = target_dir().join(format!("ct-rootfs-{owner}.tmp{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut cmd = Command::new(ct_bin());
+    cmd.arg("rootfs");
+    if owner != 0 {
+        cmd.args(["--owner", &owner.to_string()]);
+    }
+    let out = cmd.arg(&tmp).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ct rootfs: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => {}
+        // Another test binary built it meanwhile.
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+    }
+    dir
+}
+
+/// Container variants of the harness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// Root with every capability.
+    Full,
+    /// Root with Docker's default capability set (no CAP_SYS_PTRACE, no
+    /// CAP_SYS_ADMIN).
+    Docker,
+    /// uid 1000, gid 1000, groups 1000 and 2000, no capabilities.
+    User,
+    /// Root in a user namespace mapped to 100000.
+    Userns,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Full => "full",
+            Variant::Docker => "docker",
+            Variant::User => "user",
+            Variant::Userns => "userns",
+        }
+    }
+}
+
+/// A running container; stopped (and its cgroups removed) on drop.
+pub struct Container {
+    pub pid: i32,
+    pub name: String,
+    sup: Child,
+}
+
+static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl Container {
+    pub fn start(v: Variant) -> Container {
+        Container::start_with(v, &[], &[])
+    }
+
+    /// Starts a container of variant `v`, with extra `ct start` options and
+    /// a command (default `sleep infinity`).
+    pub fn start_with(v: Variant, opts: &[&str], cmd: &[&str]) -> Container {
+        need_root();
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("t{}x{n}", std::process::id());
+        let owner = if v == Variant::Userns { 100000 } else { 0 };
+        let mut c = Command::new(ct_bin());
+        c.arg("start")
+            .arg("--rootfs")
+            .arg(rootfs(owner))
+            .args([
+                "--name",
+                &name,
+                "--variant",
+                v.name(),
+                "--hostname",
+                &name,
+                "--env",
+                "CT_FOO=bar baz",
+            ])
+            .args(opts);
+        if !cmd.is_empty() {
+            c.arg("--").args(cmd);
+        }
+        let mut sup = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(sup.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let pid: i32 = match line.trim().parse() {
+            Ok(p) => p,
+            Err(_) => {
+                let mut err = String::new();
+                let _ = sup.stderr.take().unwrap().read_to_string(&mut err);
+                let _ = sup.wait();
+                panic!("ct start {} failed: {err}", v.name());
+            }
+        };
+        Container { pid, name, sup }
+    }
+
+    /// `cntr attach PID -- sh -c SCRIPT`, as the tests' caller would.
+    pub fn attach_sh(&self, script: &str) -> Run {
+        run(&["attach", &self.pid.to_string(), "--", "sh", "-c", script])
+    }
+
+    /// `cntr exec PID -- sh -c SCRIPT` (the container's busybox sh).
+    pub fn exec_sh(&self, script: &str) -> Run {
+        run(&["exec", &self.pid.to_string(), "--", "sh", "-c", script])
+    }
+
+    pub fn stop(&mut self) {
+        let _ = Command::new(ct_bin())
+            .args(["stop", &self.pid.to_string()])
+            .output();
+        let _ = self.sup.wait();
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The result of one cntr run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw: Vec<u8>,
+}
+
+impl Run {
+    pub fn from(out: Output) -> Run {
+        use std::os::unix::process::ExitStatusExt;
+        let code = out
+            .status
+            .code()
+            .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+        Run {
+            code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw: out.stdout,
+        }
+    }
+
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(
+            self.code, 0,
+            "exit {}; stderr: {}; stdout: {}",
+            self.code, self.stderr, self.stdout
+        );
+        &self.stdout
+    }
+}
+
+/// The environment the tests run cntr with: a marker the container must
+/// never see, and a fixed TERM.
+pub fn command(args: &[impl AsRef<OsStr>]) -> Command {
+    let mut c = Command::new(cntr_bin());
+    c.args(args)
+        .env("CNTR_TEST_CALLER_SECRET", "caller-only")
+        .env("TERM", "xterm-test")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs `cntr ARGS...` with no stdin and collects its output.
+pub fn run(args: &[&str]) -> Run {
+    Run::from(command(args).output().unwrap())
+}
+
+/// Runs `cntr ARGS...` with `input` on stdin.
+pub fn run_input(args: &[&str], input: &[u8]) -> Run {
+    let mut c = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = c.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = c.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Run::from(out)
+}
+
+/// Runs a prepared command with fds 7, 8 and 9 leaked into it (opened
+/// without close-on-exec): a secret file, the host's `/`, and a scratch
+/// file, the way a careless caller would (`7<secret 8</ 9<>/tmp/x`).
+pub fn with_leaked_fds(c: &mut Command, secret: &Path) {
+    let secret = std::ffi::CString::new(secret.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: only raw system calls between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            const O_DIRECTORY: usize = 0o200000;
+            const O_RDWR: usize = 2;
+            const O_TMPFILE: usize = 0o20000000 | O_DIRECTORY;
+            let opens: [(&std::ffi::CStr, usize, usize); 3] = [
+                (&secret, 0, 7),
+                (c"/", O_DIRECTORY, 8),
+                (c"/tmp", O_RDWR | O_TMPFILE, 9),
+            ];
+            for (path, flags, n) in opens {
+                let fd = sc::syscall!(OPEN, path.as_ptr() as usize, flags, 0o600) as isize;
+                if fd < 0 {
+                    return Err(std::io::Error::from_raw_os_error(-fd as i32));
+                }
+                if fd as usize != n {
+                    sc::syscall!(DUP2, fd as usize, n);
+                    sc::syscall!(CLOSE, fd as usize);
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A host file only root may read, with random content: what a container
+/// must never get to see.
+pub struct Secret {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+impl Secret {
+    pub fn new() -> Secret {
+        let mut rnd = [0u8; 16];
+        let f = std::fs::File::open("/dev/urandom").unwrap();
+        (&f).read_exact(&mut rnd).unwrap();
+        let content: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+        let path = PathBuf::from(format!("/root/host-secret-{}", &content[..12]));
+        let mut file = std::os::unix::fs::OpenOptionsExt::mode(
+            std::fs::OpenOptions::new().write(true).create_new(true),
+            0o600,
+        )
+        .open(&path)
+        .unwrap();
+        file.write_all(format!("{content}\n").as_bytes()).unwrap();
+        Secret { path, content }
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The host's state that no cntr run may change: its mount table and
+/// the base dir. Take one at the start of a test and `check()` it at the
+/// end.
+pub struct HostState {
+    mounts: Vec<String>,
+}
+
+/// The host's mount table without the mount IDs (they stay the same for
+/// the same mounts, but the comparison is of what is mounted where).
+pub fn host_mounts() -> Vec<String> {
+    let raw = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut v: Vec<String> = raw
+        .lines()
+        .map(|l| l.split(' ').skip(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    v.sort();
+    v
+}
+
+pub const BASE: &str = "/var/lib/cntr";
+
+impl HostState {
+    pub fn take() -> HostState {
+        HostState {
+            mounts: host_mounts(),
+        }
+    }
+
+    pub fn check(&self) {
+        let now = host_mounts();
+        let added: Vec<&String> = now.iter().filter(|m| !self.mounts.contains(m)).collect();
+        let gone: Vec<&String> = self.mounts.iter().filter(|m| !now.contains(m)).collect();
+        assert!(
+            added.is_empty() && gone.is_empty(),
+            "host mount table changed: added {added:?}, removed {gone:?}"
+        );
+        if let Ok(rd) = std::fs::read_dir(BASE) {
+            let left: Vec<_> = rd.map(|e| e.unwrap().file_name()).collect();
+            assert!(left.is_empty(), "left under {BASE}: {left:?}");
+        }
+    }
+}
+
+/// The `Key:` lines of a `/proc/PID/status` text.
+pub fn status_lines<'a>(status: &'a str, keys: &[&str]) -> Vec<&'a str> {
+    status
+        .lines()
+        .filter(|l| keys.iter().any(|k| l.split(':').next() == Some(*k)))
+        .collect()
+}
+
+/// The credential lines compared between a command and its target.
+pub const CRED_KEYS: &[&str] = &[
+    "Uid",
+    "Gid",
+    "Groups",
+    "CapInh",
+    "CapPrm",
+    "CapEff",
+    "CapBnd",
+    "CapAmb",
+    "NoNewPrivs",
+    "Seccomp",
+];
+
+/// Every descendant of `pid`, depth first.
+pub fn descendants(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                out.push(c);
+                todo.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The open fd numbers of `pid`.
+pub fn fds(pid: i32) -> Vec<i32> {
+    let mut v: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The command line of `pid`, NULs as spaces.
+pub fn cmdline(pid: i32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    String::from_utf8_lossy(&raw)
+        .replace('\0', " ")
+        .trim_end()
+        .to_string()
+}
+
+/// Polls `f` until it returns `Some`, for at most `secs` seconds.
+pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Serialises tests that must not overlap (e.g. ones that count host
+/// processes).
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static M: OnceLock<Mutex<()>> = OnceLock::new();
+    M.get_or_init(|| Mutex::new(()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,48 @@
+//! With a terminal, the command gets a fresh pseudo-terminal relayed by
+//! cntr; window size and exit status pass through.
+
+mod common;
+use common::*;
+
+/// Runs SCRIPT under script(1), which gives it a real terminal.
+fn under_terminal(script: &str) -> Run {
+    let out = std::process::Command::new("script")
+        .args(["-qefc", script, "/dev/null"])
+        .env("CNTR", cntr_bin())
+        .env("TERM", "xterm-test")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(out)
+}
+
+#[test]
+fn fresh_terminal_with_size_and_status() {
+    let ct = Container::start(Variant::Docker);
+    let r = under_terminal(&format!(
+        "stty rows 33 cols 77; tty; \"$CNTR\" attach {} -- sh -c 'tty; stty size; ls -l /proc/self/fd/ | grep -c ptmx; exit 5'",
+        ct.pid
+    ));
+    let lines: Vec<&str> = r.stdout.lines().map(|l| l.trim_end_matches('\r')).collect();
+    assert_eq!(r.code, 5, "{}", r.stdout);
+    assert!(lines[0].starts_with("/dev/pts/"), "{:?}", lines);
+    assert!(
+        lines[1].starts_with("/dev/pts/") && lines[1] != lines[0],
+        "a fresh terminal: {lines:?}"
+    );
+    assert_eq!(lines[2], "33 77");
+    assert_eq!(lines[3], "0", "the pty master must not reach the command");
+}
+
+#[test]
+fn exec_gets_a_terminal_too() {
+    let ct = Container::start(Variant::Docker);
+    let r = under_terminal(&format!(
+        "\"$CNTR\" exec {} -- sh -c 'tty; echo $TERM'",
+        ct.pid
+    ));
+    let lines: Vec<&str> = r.stdout.lines().map(|l| l.trim_end_matches('\r')).collect();
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
+    assert_eq!(lines[1], "xterm-test");
+}
