@@ -338,7 +338,7 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
 fn show_proc(top: &OwnedFd) -> Result<()> {
     let theirs = clone_tree(top.as_fd(), "proc")
         .ok()
-        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type as i64 == PROC_SUPER_MAGIC));
+        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC));
     let tree = match theirs {
         Some(t) => t,
         None => {

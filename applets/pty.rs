@@ -73,12 +73,17 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if !(rustix::termios::isatty(stdin) && rustix::termios::isatty(rustix::stdio::stdout())) {
         return next(rest, h, keep);
     }
-    let master = rustix::pty::openpt(
-        rustix::pty::OpenptFlags::RDWR
-            | rustix::pty::OpenptFlags::NOCTTY
-            | rustix::pty::OpenptFlags::CLOEXEC,
-    )
-    .ctx("open a pseudo-terminal")?;
+    let pty_flags = rustix::pty::OpenptFlags::RDWR
+        | rustix::pty::OpenptFlags::NOCTTY
+        | rustix::pty::OpenptFlags::CLOEXEC;
+    let theirs = match (&h, container) {
+        (Some(h), true) => container_ptmx(h),
+        _ => None,
+    };
+    let master = match theirs {
+        Some(m) => m,
+        None => rustix::pty::openpt(pty_flags).ctx("open a pseudo-terminal")?,
+    };
     rustix::pty::grantpt(&master).ctx("grant the pseudo-terminal")?;
     rustix::pty::unlockpt(&master).ctx("unlock the pseudo-terminal")?;
     // TIOCGPTPEER opens the other end without a path lookup in /dev/pts.
@@ -146,7 +151,7 @@ fn container_ptmx(h: &Handoff) -> Option<OwnedFd> {
         == rustix::fs::FileType::CharacterDevice
         && rustix::fs::major(st.st_rdev) == 5
         && rustix::fs::minor(st.st_rdev) == 2;
-    let on_devpts = rustix::fs::fstatfs(&path).is_ok_and(|s| s.f_type as i64 == DEVPTS_SUPER_MAGIC);
+    let on_devpts = rustix::fs::fstatfs(&path).is_ok_and(|s| s.f_type == DEVPTS_SUPER_MAGIC);
     if !(is_ptmx && on_devpts) {
         return None;
     }

@@ -87,7 +87,7 @@ fn json(p: &Process) -> Result<String> {
     let cgroups: Vec<String> = cgroup
         .split(|&c| c == b'\n')
         .filter(|l| !l.is_empty())
-        .map(|l| quote(l))
+        .map(quote)
         .collect();
     Ok(format!(
         "{{\"pid\":{},\"engine\":\"process_id\",\"id\":\"{}\",\"name\":\"{}\",\"namespaces\":{{{}}},\"cgroup\":[{}]}}",

@@ -200,7 +200,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
     }
     kind(is_dir_on(&root, None), &root, "a directory")?;
     for c in &cgroups {
-        let magic = rustix::fs::fstatfs(c).map(|s| s.f_type as i64).unwrap_or(0);
+        let magic = rustix::fs::fstatfs(c).map(|s| s.f_type).unwrap_or(0);
         let writable = rustix::fs::fcntl_getfl(c)
             .map(|f| f.contains(OFlags::WRONLY))
             .unwrap_or(false);
@@ -237,7 +237,7 @@ fn is_dir_on(fd: &OwnedFd, magic: Option<i64>) -> bool {
     let dir = rustix::fs::fstat(fd).is_ok_and(|st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
     });
-    dir && magic.is_none_or(|m| rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type as i64 == m))
+    dir && magic.is_none_or(|m| rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type == m))
 }
 
 /// The PID behind a pidfd, from `/proc/self/fdinfo` (`Pid:` line).
