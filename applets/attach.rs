@@ -100,8 +100,15 @@ pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, usage: &str) -
         return help(usage);
     };
     drop(h);
-    let tty = rustix::termios::isatty(rustix::stdio::stdin())
-        && rustix::termios::isatty(rustix::stdio::stdout());
+    // cntr-pty joins the chain when any of 0, 1, 2 is a terminal: none may
+    // reach the command (see cntr-pty).
+    let tty = [
+        rustix::stdio::stdin(),
+        rustix::stdio::stdout(),
+        rustix::stdio::stderr(),
+    ]
+    .into_iter()
+    .any(rustix::termios::isatty);
     let chain = chain(&o, mode, tty);
     if o.dry_run {
         let words: Vec<String> = chain.iter().map(|w| shell_quote(w.as_bytes())).collect();

@@ -122,7 +122,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             ))
         }
     };
-    let joined = cntr::ns::enter(&h.target, o.wanted)?;
+    let joined = cntr::ns::enter(&h, o.wanted)?;
     if !joined.intersects(T::PROCESS_ID | T::TIME) {
         return next(o.rest, Some(h), o.keep);
     }

@@ -1,5 +1,6 @@
-//! `cntr-pty`: when stdin and stdout are terminals, runs the rest of the
-//! chain on a fresh pseudo-terminal and relays between it and the user's
+//! `cntr-pty`: when any of stdin, stdout and stderr is a terminal, runs
+//! the rest of the chain on a fresh pseudo-terminal, put in place of each
+//! of them that is a terminal, and relays between it and the user's
 //! terminal in raw mode, passing on window size changes and restoring the
 //! user's terminal on every way out. The user's terminal fd never enters
 //! the container, so TIOCSTI/TIOCLINUX injection there reaches only the
@@ -18,7 +19,7 @@ use std::io::Write;
 
 const USAGE: &str = "\
 Usage: cntr-pty [--ptmx host|container] PROG [ARGS...]
-Run PROG on a new pseudo-terminal and relay it to this terminal (only when stdin and stdout are terminals).
+Run PROG on a new pseudo-terminal and relay it to this terminal (when stdin, stdout or stderr is one).
 
       --ptmx WHERE  host: a pseudo-terminal of the host's /dev/ptmx (default);
                     container: of the container's own devpts, so that programs
@@ -69,10 +70,18 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if rest.is_empty() {
         return Err(Error::usage("missing program"));
     }
-    let stdin = rustix::stdio::stdin();
-    if !(rustix::termios::isatty(stdin) && rustix::termios::isatty(rustix::stdio::stdout())) {
+    // Every one of 0, 1, 2 that is the user's terminal is replaced, not
+    // only when all are: a terminal left on one of them would reach the
+    // command, and through /proc/PID/fd a process of the container.
+    let ttys = [0, 1, 2].map(|fd| {
+        // SAFETY: stdio fds are open (main makes sure of it).
+        rustix::termios::isatty(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) })
+    });
+    let Some(term) = ttys.iter().position(|&t| t) else {
         return next(rest, h, keep);
-    }
+    };
+    // SAFETY: as above.
+    let term = unsafe { rustix::fd::BorrowedFd::borrow_raw(term as i32) };
     let pty_flags = rustix::pty::OpenptFlags::RDWR
         | rustix::pty::OpenptFlags::NOCTTY
         | rustix::pty::OpenptFlags::CLOEXEC;
@@ -94,10 +103,10 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             | rustix::pty::OpenptFlags::CLOEXEC,
     )
     .ctx("open the pseudo-terminal's peer")?;
-    if let Ok(ws) = rustix::termios::tcgetwinsize(stdin) {
+    if let Ok(ws) = rustix::termios::tcgetwinsize(term) {
         let _ = rustix::termios::tcsetwinsize(&master, ws);
     }
-    let saved = rustix::termios::tcgetattr(stdin).ctx("read the terminal settings")?;
+    let saved = rustix::termios::tcgetattr(term).ctx("read the terminal settings")?;
     // The peer starts with the user's settings (echo, line editing), as
     // a login would.
     let _ = rustix::termios::tcsetattr(&peer, OptionalActions::Now, &saved);
@@ -109,9 +118,13 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             rustix::process::setsid().ctx("start a session")?;
             rustix::process::ioctl_tiocsctty(&peer)
                 .ctx("take the pseudo-terminal as controlling terminal")?;
-            rustix::stdio::dup2_stdin(&peer).ctx("set stdin")?;
-            rustix::stdio::dup2_stdout(&peer).ctx("set stdout")?;
-            if rustix::termios::isatty(rustix::stdio::stderr()) {
+            if ttys[0] {
+                rustix::stdio::dup2_stdin(&peer).ctx("set stdin")?;
+            }
+            if ttys[1] {
+                rustix::stdio::dup2_stdout(&peer).ctx("set stdout")?;
+            }
+            if ttys[2] {
                 rustix::stdio::dup2_stderr(&peer).ctx("set stderr")?;
             }
             drop(peer);
@@ -121,8 +134,18 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         sys::Fork::Parent(child) => {
             drop(h);
             drop(peer);
-            let raw = Raw::enter(saved)?;
-            let code = relay(&master, child, set, &raw);
+            // Raw mode only where the user types: an output-only terminal
+            // keeps its settings.
+            let raw = if ttys[0] {
+                Some(Raw::enter(saved)?)
+            } else {
+                None
+            };
+            // The command's output goes to stdout if that is the terminal,
+            // else to stderr if that is, else nowhere (only stdin is a
+            // terminal: what the pseudo-terminal echoes has no reader).
+            let out = [1, 2].into_iter().find(|&fd| ttys[fd as usize]);
+            let code = relay(&master, child, set, raw.as_ref(), ttys[0], out, term);
             drop(raw);
             code
         }
@@ -194,17 +217,27 @@ impl Drop for Raw {
     }
 }
 
-fn relay(master: &OwnedFd, child: i32, set: SigSet, raw: &Raw) -> Result<u8> {
+fn relay(
+    master: &OwnedFd,
+    child: i32,
+    set: SigSet,
+    raw: Option<&Raw>,
+    input: bool,
+    out: Option<i32>,
+    term: rustix::fd::BorrowedFd<'_>,
+) -> Result<u8> {
     use rustix::process::{Pid, WaitOptions};
     let sfd = sys::signalfd(set).ctx("create a signalfd")?;
     rustix::fs::fcntl_setfl(master, rustix::fs::OFlags::NONBLOCK)
         .ctx("make the pseudo-terminal non-blocking")?;
     let pid = Pid::from_raw(child).ok_or_else(|| Error::new("bad child pid"))?;
     let stdin = rustix::stdio::stdin();
-    let mut out = std::io::stdout().lock();
+    // SAFETY: stdout and stderr stay open for the life of the process.
+    let out = out.map(|fd| unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
+    let mut out = Out(out);
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
-    let (mut stdin_open, mut master_open) = (true, true);
+    let (mut stdin_open, mut master_open) = (input, true);
     loop {
         let mut fds = Vec::with_capacity(3);
         fds.push(PollFd::new(&sfd, PollFlags::IN));
@@ -232,12 +265,16 @@ fn relay(master: &OwnedFd, child: i32, set: SigSet, raw: &Raw) -> Result<u8> {
             let sig = sys::read_signal(&sfd).ctx("read a signal")?;
             match sig {
                 sys::SIGWINCH => {
-                    if let Ok(ws) = rustix::termios::tcgetwinsize(stdin) {
+                    if let Ok(ws) = rustix::termios::tcgetwinsize(term) {
                         let _ = rustix::termios::tcsetwinsize(master, ws);
                     }
                 }
                 // Back from a stop: the shell may have reset the terminal.
-                sys::SIGCONT => raw.apply()?,
+                sys::SIGCONT => {
+                    if let Some(raw) = raw {
+                        raw.apply()?
+                    }
+                }
                 sys::SIGCHLD => {
                     if let Some((_, st)) = rustix::process::waitpid(Some(pid), WaitOptions::NOHANG)
                         .ctx("wait for the child")?
@@ -286,6 +323,22 @@ fn relay(master: &OwnedFd, child: i32, set: SigSet, raw: &Raw) -> Result<u8> {
                 Err(_) => master_open = false,
             }
         }
+    }
+}
+
+/// Where the command's output goes: a terminal fd, or nowhere.
+struct Out<'a>(Option<rustix::fd::BorrowedFd<'a>>);
+
+impl Write for Out<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self.0 {
+            Some(fd) => rustix::io::write(fd, b).map_err(std::io::Error::from),
+            None => Ok(b.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

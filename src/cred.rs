@@ -330,7 +330,7 @@ pub fn set_exec_label(hostproc: BorrowedFd<'_>, label: &[u8]) -> Result<()> {
 pub fn inherit(h: &Handoff, host_rooted: bool, lsm: bool) -> Result<Policy> {
     let target = &h.target;
     let st = target.status()?;
-    let same_userns = !crate::ns::differs(target, &crate::ns::KINDS[6])?;
+    let same_userns = !crate::ns::differs(h, &crate::ns::KINDS[6])?;
     let policy = policy(&st, host_rooted, same_userns);
     if host_rooted && container_can_trace(&st, same_userns) {
         warn(format_args!(
@@ -342,19 +342,11 @@ pub fn inherit(h: &Handoff, host_rooted: bool, lsm: bool) -> Result<Policy> {
     let inside = policy == Policy::HostUserNs && inside_root(target, &st)?;
     crate::cgroup::join(&h.cgroups)?;
     if policy == Policy::OwnUserNs {
-        let hostproc = h
-            .hostproc
-            .as_ref()
-            .ok_or_else(|| Error::new("no handle on the host's /proc"))?;
-        enter_own_userns(hostproc.as_fd())?;
+        enter_own_userns(h.hostproc.as_fd())?;
     }
     apply(&creds(&st, policy, inside))?;
     if let Some(label) = label {
-        let hostproc = h
-            .hostproc
-            .as_ref()
-            .ok_or_else(|| Error::new("no handle on the host's /proc"))?;
-        set_exec_label(hostproc.as_fd(), &label)?;
+        set_exec_label(h.hostproc.as_fd(), &label)?;
     }
     Ok(policy)
 }

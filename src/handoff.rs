@@ -15,7 +15,7 @@
 //! | `proc` | the target's `/proc/PID` directory on the host's procfs | `open` |
 //! | `root` | the target's root directory (`O_PATH`) | `/proc/PID/root` |
 //! | `cgroup` | `cgroup.procs` of each of the target's cgroups, write-only; repeated | host side |
-//! | `hostproc` | the host's procfs (`O_PATH`), for LSM writes | host side |
+//! | `hostproc` | the host's procfs (`O_PATH`), for comparing namespaces and late writes | host side |
 //!
 //! The set of names is closed: an unknown name, a repeated one (except
 //! `cgroup`), a missing one, a closed fd or an fd of the wrong kind is an
@@ -45,8 +45,10 @@ pub struct Handoff {
     /// writing on the host side, so the last applet can join them after the
     /// host's cgroup mounts are out of reach.
     pub cgroups: Vec<OwnedFd>,
-    /// The host's procfs, for writing the LSM exec label late.
-    pub hostproc: Option<OwnedFd>,
+    /// The host's procfs: cntr's own namespaces are compared through it
+    /// and late writes (LSM exec label, user namespace maps) go through it,
+    /// since `/proc` may by then be the container's.
+    pub hostproc: OwnedFd,
 }
 
 impl Handoff {
@@ -67,17 +69,14 @@ impl Handoff {
             e => Error::sys(format_args!("open the root of process {pid}"), e),
         })?;
         let cgroups = crate::cgroup::open_procs(&target)?;
-        // The host's procfs, for what must be written late through it (the
-        // LSM exec label, the maps of a session's user namespace). Opened
-        // here, while /proc is certainly the host's.
-        let hostproc = Some(
-            rustix::fs::open(
-                "/proc",
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .ctx("open /proc")?,
-        );
+        // The host's procfs, opened here while /proc is certainly the
+        // host's (see the field).
+        let hostproc = rustix::fs::open(
+            "/proc",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx("open /proc")?;
         Ok(Handoff {
             target,
             root,
@@ -119,9 +118,7 @@ impl Handoff {
         for c in &self.cgroups {
             put("cgroup", c.as_fd())?;
         }
-        if let Some(h) = &self.hostproc {
-            put("hostproc", h.as_fd())?;
-        }
+        put("hostproc", self.hostproc.as_fd())?;
         Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
     }
 }
@@ -157,6 +154,11 @@ fn parse(v: &[u8]) -> Result<Handoff> {
         }
         entries.push((name, fd));
     }
+    for name in ["pidfd", "proc", "root", "hostproc"] {
+        if !entries.iter().any(|&(n, _)| n == name) {
+            return Err(bad(format!("no {name} fd")));
+        }
+    }
     for (name, fd) in entries {
         let fd = take(fd, name)?;
         match name {
@@ -173,6 +175,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
         need(dir, "proc")?,
         need(root, "root")?,
     );
+    let hostproc = need(hostproc, "hostproc")?;
 
     let kind = |ok: bool, fd: &OwnedFd, what: &str| {
         if ok {
@@ -210,9 +213,11 @@ fn parse(v: &[u8]) -> Result<Handoff> {
             "a writable cgroup.procs",
         )?;
     }
-    if let Some(h) = &hostproc {
-        kind(is_dir_on(h, Some(PROC_SUPER_MAGIC)), h, "the host's /proc")?;
-    }
+    kind(
+        is_dir_on(&hostproc, Some(PROC_SUPER_MAGIC)),
+        &hostproc,
+        "a procfs",
+    )?;
     Ok(Handoff {
         target: Process { pid, pidfd, dir },
         root,
@@ -281,6 +286,7 @@ mod tests {
         assert!(err("nope:900").contains("unknown name"));
         assert!(err("pidfd:900,pidfd:901").contains("given twice"));
         assert!(err("pidfd:900,proc:900").contains("named twice"));
-        assert!(err("pidfd:900").contains("not open"));
+        assert!(err("pidfd:900").contains("no proc fd"));
+        assert!(err("pidfd:900,proc:901,root:902,hostproc:903,cgroup:904").contains("not open"));
     }
 }

@@ -2,9 +2,9 @@
 //! one `setns` on the target's pidfd.
 
 use crate::error::{Context, Result};
-use crate::proc::Process;
+use crate::handoff::Handoff;
 use rustix::fd::AsFd;
-use rustix::fs::{AtFlags, CWD};
+use rustix::fs::AtFlags;
 use rustix::thread::ThreadNameSpaceType as T;
 
 /// A namespace kind: its file in `/proc/PID/ns`, its `CLONE_NEW*` flag and
@@ -70,11 +70,12 @@ pub const KINDS: [Kind; 8] = [
 ];
 
 /// The inode of our own namespace of `kind` and the target's; `None` for
-/// a kind the kernel does not have.
-fn inodes(target: &Process, kind: &Kind) -> Result<Option<(u64, u64)>> {
+/// a kind the kernel does not have. Ours is read through the host's procfs
+/// handle: `/proc` itself may already be the container's.
+fn inodes(h: &Handoff, kind: &Kind) -> Result<Option<(u64, u64)>> {
     let own = match rustix::fs::statat(
-        CWD,
-        format!("/proc/thread-self/ns/{}", kind.file),
+        &h.hostproc,
+        format!("thread-self/ns/{}", kind.file),
         AtFlags::empty(),
     ) {
         Ok(st) => st,
@@ -86,14 +87,14 @@ fn inodes(target: &Process, kind: &Kind) -> Result<Option<(u64, u64)>> {
             ))
         }
     };
-    let theirs = rustix::fs::statat(&target.dir, format!("ns/{}", kind.file), AtFlags::empty())
-        .ctx(format_args!("stat /proc/{}/ns/{}", target.pid, kind.file))?;
+    let theirs = rustix::fs::statat(&h.target.dir, format!("ns/{}", kind.file), AtFlags::empty())
+        .ctx(format_args!("stat /proc/{}/ns/{}", h.target.pid, kind.file))?;
     Ok(Some((own.st_ino, theirs.st_ino)))
 }
 
 /// Whether the target's namespace of `kind` is not ours.
-pub fn differs(target: &Process, kind: &Kind) -> Result<bool> {
-    Ok(inodes(target, kind)?.is_some_and(|(a, b)| a != b))
+pub fn differs(h: &Handoff, kind: &Kind) -> Result<bool> {
+    Ok(inodes(h, kind)?.is_some_and(|(a, b)| a != b))
 }
 
 /// Joins, in one `setns(pidfd, flags)` (setns(2)), every namespace in
@@ -101,25 +102,27 @@ pub fn differs(target: &Process, kind: &Kind) -> Result<bool> {
 /// the set that was joined. Joining a shared user namespace would fail with
 /// EINVAL, and a shared one of any other kind is a no-op, so they are left
 /// out.
-pub fn enter(target: &Process, wanted: T) -> Result<T> {
+pub fn enter(h: &Handoff, wanted: T) -> Result<T> {
     let mut join = T::empty();
     for kind in KINDS.iter().filter(|k| wanted.contains(k.flag)) {
-        if differs(target, kind)? {
+        if differs(h, kind)? {
             join |= kind.flag;
         }
     }
     if !join.is_empty() {
-        rustix::thread::move_into_thread_name_spaces(target.pidfd.as_fd(), join).map_err(|e| {
-            let names: Vec<&str> = KINDS
-                .iter()
-                .filter(|k| join.contains(k.flag))
-                .map(|k| k.file)
-                .collect();
-            crate::error::Error::sys(
-                format_args!("enter {} namespaces of {}", names.join(","), target.pid),
-                e,
-            )
-        })?;
+        rustix::thread::move_into_thread_name_spaces(h.target.pidfd.as_fd(), join).map_err(
+            |e| {
+                let names: Vec<&str> = KINDS
+                    .iter()
+                    .filter(|k| join.contains(k.flag))
+                    .map(|k| k.file)
+                    .collect();
+                crate::error::Error::sys(
+                    format_args!("enter {} namespaces of {}", names.join(","), h.target.pid),
+                    e,
+                )
+            },
+        )?;
     }
     Ok(join)
 }

@@ -127,8 +127,9 @@ fn bad_handoff() {
     for (v, why) in [
         ("pidfd:2", "malformed fd"),
         ("pidfd:x", "malformed fd"),
-        ("pidfd:900,proc:901,root:902", "not open"),
-        ("pidfd:3", "not open"),
+        ("pidfd:900,proc:901,root:902", "no hostproc fd"),
+        ("pidfd:3", "no proc fd"),
+        ("pidfd:900,proc:901,root:902,hostproc:903", "not open"),
         ("bogus:7", "unknown name"),
         ("pidfd:7,pidfd:8", "given twice"),
         ("pidfd:7,proc:7", "named twice"),
@@ -149,7 +150,7 @@ fn bad_handoff() {
     // Right names on fds of the wrong kind: a plain file as the pidfd.
     let secret = Secret::new();
     let mut c = command(&["nsenter", "--uts", "true"]);
-    c.env("CNTR_FDS", "pidfd:7,proc:8,root:9");
+    c.env("CNTR_FDS", "pidfd:7,proc:8,root:9,hostproc:10");
     with_leaked_fds(&mut c, &secret.path);
     let r = Run::from(c.output().unwrap());
     assert_eq!(r.code, 125, "{}", r.stderr);

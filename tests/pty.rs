@@ -46,3 +46,32 @@ fn exec_gets_a_terminal_too() {
     assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
     assert_eq!(lines[1], "xterm-test");
 }
+
+/// A terminal on stdin alone (output redirected) is replaced as well: the
+/// user's terminal never reaches the command.
+#[test]
+fn a_terminal_on_stdin_alone_is_replaced_too() {
+    let ct = Container::start(Variant::Docker);
+    let file = std::env::temp_dir().join(format!("cntr-pty-{}", std::process::id()));
+    let r = under_terminal(&format!(
+        "stat -L -c '%d %i' /proc/self/fd/0; \"$CNTR\" attach {} -- sh -c 'tty; stat -L -c \"%d %i\" /proc/self/fd/0' > {} 2>&1",
+        ct.pid,
+        file.display()
+    ));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let outer = r
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .trim_end_matches('\r')
+        .to_string();
+    let inner = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let inner: Vec<&str> = inner.lines().collect();
+    assert!(
+        inner[0].starts_with("/dev/pts/"),
+        "stdin is a terminal: {inner:?}"
+    );
+    assert_ne!(inner[1], outer, "the command got the user's own terminal");
+}

@@ -260,9 +260,10 @@ pub fn run_input(args: &[&str], input: &[u8]) -> Run {
     Run::from(out)
 }
 
-/// Runs a prepared command with fds 7, 8 and 9 leaked into it (opened
-/// without close-on-exec): a secret file, the host's `/`, and a scratch
-/// file, the way a careless caller would (`7<secret 8</ 9<>/tmp/x`).
+/// Runs a prepared command with fds 7 to 10 leaked into it (opened
+/// without close-on-exec): a secret file, the host's `/`, a scratch file
+/// and the host's `/proc`, the way a careless caller would
+/// (`7<secret 8</ 9<>/tmp/x 10</proc`).
 pub fn with_leaked_fds(c: &mut Command, secret: &Path) {
     let secret = std::ffi::CString::new(secret.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: only raw system calls between fork and exec.
@@ -271,10 +272,11 @@ pub fn with_leaked_fds(c: &mut Command, secret: &Path) {
             const O_DIRECTORY: usize = 0o200000;
             const O_RDWR: usize = 2;
             const O_TMPFILE: usize = 0o20000000 | O_DIRECTORY;
-            let opens: [(&std::ffi::CStr, usize, usize); 3] = [
+            let opens: [(&std::ffi::CStr, usize, usize); 4] = [
                 (&secret, 0, 7),
                 (c"/", O_DIRECTORY, 8),
                 (c"/tmp", O_RDWR | O_TMPFILE, 9),
+                (c"/proc", O_DIRECTORY, 10),
             ];
             for (path, flags, n) in opens {
                 let fd = sc::syscall!(OPEN, path.as_ptr() as usize, flags, 0o600) as isize;
