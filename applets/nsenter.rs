@@ -9,6 +9,7 @@ use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::ns::KINDS;
 use cntr::sys::{self, sig_bit, SigSet};
+use rustix::fd::AsFd;
 use rustix::thread::ThreadNameSpaceType as T;
 use std::ffi::OsString;
 
@@ -122,18 +123,36 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             ))
         }
     };
-    let joined = cntr::ns::enter(&h, o.wanted)?;
-    if !joined.intersects(T::PROCESS_ID | T::TIME) {
+    let join = cntr::ns::differing(&h, o.wanted)?;
+    if !join.intersects(T::PROCESS_ID | T::TIME) {
+        cntr::ns::enter(&h, join)?;
         return next(o.rest, Some(h), o.keep);
     }
+    // The child is forked straight into the target's cgroup v2 (see
+    // cntr::cgroup). The kernel checks that against our user and cgroup
+    // namespaces, which must still be the host's: those two are joined
+    // by the child.
+    let late = join & (T::USER | T::CONTROL_GROUP);
+    cntr::ns::enter(&h, join - late)?;
     let set: SigSet = FORWARD
         .iter()
         .fold(sig_bit(sys::SIGCHLD), |s, &n| s | sig_bit(n));
     // Block before forking so that no signal meant for the child is lost
     // between fork and the parent's first wait.
     let old = sys::block_signals(set).ctx("block signals")?;
-    match sys::fork().ctx("fork")? {
+    let (fork, in_cgroup) = match h.cgroup2dir.as_ref().map(|d| sys::fork_into(d.as_fd())) {
+        Some(Ok(f)) => (f, true),
+        // Not allowed there (or an old kernel): fork, and let the last
+        // link write cgroup.procs.
+        _ => (sys::fork().ctx("fork")?, false),
+    };
+    match fork {
         sys::Fork::Child => {
+            let mut h = h;
+            if in_cgroup {
+                h.cgroups.retain(|f| !cntr::cgroup::is_v2(f));
+                h.cgroup2dir = None;
+            }
             // The child dies with the parent (kill -9 of cntr must not
             // leave a session running in the container).
             let parent = rustix::process::getppid();
@@ -144,6 +163,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             if rustix::process::getppid() != parent {
                 return Err(Error::new("cntr exited during set-up"));
             }
+            cntr::ns::enter(&h, late)?;
             sys::set_signal_mask(old).ctx("restore the signal mask")?;
             next(o.rest, Some(h), o.keep)
         }

@@ -22,9 +22,9 @@
 //! - **non-root target, host user namespace**: the target's credentials in
 //!   a user namespace of the session's own, created by root (its owner) and
 //!   mapping every id to itself. A non-root container process has no
-//!   capability over it. Host setuid binaries run there as in the session
-//!   user's own name only. The limit: a *root* process of the same
-//!   container owns that namespace (see cntr(1), SECURITY).
+//!   capability over it. Every id is mapped, so host setuid binaries work
+//!   as on the host. The limit: a *root* process of the same container
+//!   owns that namespace (see cntr(1), SECURITY).
 //! - **target in a user namespace of its own**: the session stays in the
 //!   host's user namespace, which no container process can hold a
 //!   capability over. A target that is root in its namespace gives a root

@@ -14,7 +14,8 @@
 //! | `pidfd` | pidfd of the target process | `pidfd_open` |
 //! | `proc` | the target's `/proc/PID` directory on the host's procfs | `open` |
 //! | `root` | the target's root directory (`O_PATH`) | `/proc/PID/root` |
-//! | `cgroup` | `cgroup.procs` of each of the target's cgroups, write-only; repeated | host side |
+//! | `cgroup` | the file that joins each of the target's cgroups (v1 `tasks`, v2 `cgroup.procs`), write-only; repeated | host side |
+//! | `cgroup2dir` | the target's cgroup v2 directory (`O_PATH`), to fork into | host side |
 //! | `hostproc` | the host's procfs (`O_PATH`), for comparing namespaces and late writes | host side |
 //!
 //! The set of names is closed: an unknown name, a repeated one (except
@@ -41,10 +42,12 @@ pub struct Handoff {
     pub target: Process,
     /// The target's root directory, opened through `/proc/PID/root`.
     pub root: OwnedFd,
-    /// `cgroup.procs` of each hierarchy the target belongs to, opened for
-    /// writing on the host side, so the last applet can join them after the
-    /// host's cgroup mounts are out of reach.
+    /// The join file of each hierarchy the target belongs to (v1 `tasks`,
+    /// v2 `cgroup.procs`), opened for writing on the host side, so the last
+    /// applet can join them after the host's cgroup mounts are out of reach.
     pub cgroups: Vec<OwnedFd>,
+    /// The target's v2 cgroup, for forking straight into it.
+    pub cgroup2dir: Option<OwnedFd>,
     /// The host's procfs: cntr's own namespaces are compared through it
     /// and late writes (LSM exec label, user namespace maps) go through it,
     /// since `/proc` may by then be the container's.
@@ -68,7 +71,7 @@ impl Handoff {
             }
             e => Error::sys(format_args!("open the root of process {pid}"), e),
         })?;
-        let cgroups = crate::cgroup::open_procs(&target)?;
+        let joins = crate::cgroup::open_joins(&target)?;
         // The host's procfs, opened here while /proc is certainly the
         // host's (see the field).
         let hostproc = rustix::fs::open(
@@ -80,7 +83,8 @@ impl Handoff {
         Ok(Handoff {
             target,
             root,
-            cgroups,
+            cgroups: joins.files,
+            cgroup2dir: joins.v2_dir,
             hostproc,
         })
     }
@@ -118,6 +122,9 @@ impl Handoff {
         for c in &self.cgroups {
             put("cgroup", c.as_fd())?;
         }
+        if let Some(d) = &self.cgroup2dir {
+            put("cgroup2dir", d.as_fd())?;
+        }
         put("hostproc", self.hostproc.as_fd())?;
         Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
     }
@@ -131,6 +138,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
     let mut root = None;
     let mut hostproc = None;
     let mut cgroups = Vec::new();
+    let mut cgroup2dir = None;
     // First the syntax of every entry, then the fds: a malformed or
     // repeated entry is reported as such, whatever the fds are.
     let mut entries: Vec<(&str, i32)> = Vec::new();
@@ -143,7 +151,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
             .filter(|&n| n > 2)
             .ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
         let name = match std::str::from_utf8(name) {
-            Ok(n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup")) => n,
+            Ok(n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir")) => n,
             _ => return Err(bad(format!("unknown name in {s:?}"))),
         };
         if entries.iter().any(|&(_, f)| f == fd) {
@@ -166,6 +174,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
             "proc" => dir = Some(fd),
             "root" => root = Some(fd),
             "hostproc" => hostproc = Some(fd),
+            "cgroup2dir" => cgroup2dir = Some(fd),
             _ => cgroups.push(fd),
         }
     }
@@ -210,7 +219,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
         kind(
             (magic == CGROUP_SUPER_MAGIC || magic == CGROUP2_SUPER_MAGIC) && writable,
             c,
-            "a writable cgroup.procs",
+            "a writable cgroup file",
         )?;
     }
     kind(
@@ -222,6 +231,7 @@ fn parse(v: &[u8]) -> Result<Handoff> {
         target: Process { pid, pidfd, dir },
         root,
         cgroups,
+        cgroup2dir,
         hostproc,
     })
 }

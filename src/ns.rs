@@ -97,32 +97,34 @@ pub fn differs(h: &Handoff, kind: &Kind) -> Result<bool> {
     Ok(inodes(h, kind)?.is_some_and(|(a, b)| a != b))
 }
 
-/// Joins, in one `setns(pidfd, flags)` (setns(2)), every namespace in
-/// `wanted` that the target does not already share with us, and returns
-/// the set that was joined. Joining a shared user namespace would fail with
-/// EINVAL, and a shared one of any other kind is a no-op, so they are left
-/// out.
-pub fn enter(h: &Handoff, wanted: T) -> Result<T> {
+/// The namespaces in `wanted` that the target does not share with us.
+/// Joining a shared user namespace would fail with EINVAL, and a shared one
+/// of any other kind is a no-op, so they are left out.
+pub fn differing(h: &Handoff, wanted: T) -> Result<T> {
     let mut join = T::empty();
     for kind in KINDS.iter().filter(|k| wanted.contains(k.flag)) {
         if differs(h, kind)? {
             join |= kind.flag;
         }
     }
-    if !join.is_empty() {
-        rustix::thread::move_into_thread_name_spaces(h.target.pidfd.as_fd(), join).map_err(
-            |e| {
-                let names: Vec<&str> = KINDS
-                    .iter()
-                    .filter(|k| join.contains(k.flag))
-                    .map(|k| k.file)
-                    .collect();
-                crate::error::Error::sys(
-                    format_args!("enter {} namespaces of {}", names.join(","), h.target.pid),
-                    e,
-                )
-            },
-        )?;
-    }
     Ok(join)
+}
+
+/// Joins the target's namespaces in `join` with one `setns(pidfd, flags)`
+/// (setns(2)); the kernel joins the user namespace first.
+pub fn enter(h: &Handoff, join: T) -> Result<()> {
+    if join.is_empty() {
+        return Ok(());
+    }
+    rustix::thread::move_into_thread_name_spaces(h.target.pidfd.as_fd(), join).map_err(|e| {
+        let names: Vec<&str> = KINDS
+            .iter()
+            .filter(|k| join.contains(k.flag))
+            .map(|k| k.file)
+            .collect();
+        crate::error::Error::sys(
+            format_args!("enter {} namespaces of {}", names.join(","), h.target.pid),
+            e,
+        )
+    })
 }

@@ -219,3 +219,26 @@ pub fn exit_now(code: i32) -> ! {
     #[allow(clippy::empty_loop)]
     loop {}
 }
+
+/// `clone3` with `CLONE_INTO_CGROUP`, see clone(2): like [`fork`], but the
+/// child starts in the cgroup v2 directory `cgroup`, without the global
+/// lock a later move through `cgroup.procs` takes.
+pub fn fork_into(cgroup: rustix::fd::BorrowedFd<'_>) -> Result<Fork, Errno> {
+    use rustix::fd::AsRawFd;
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    // struct clone_args (CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid,
+    // parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+    // set_tid_size, cgroup.
+    let mut args = [0u64; 11];
+    args[0] = CLONE_INTO_CGROUP;
+    args[4] = SIGCHLD as u64;
+    args[10] = cgroup.as_raw_fd() as u64;
+    // SAFETY: args is a valid clone_args of the size passed; no new stack,
+    // so the child returns here like a forked child (single-threaded).
+    let r = check(unsafe { sc::syscall!(CLONE3, args.as_mut_ptr() as usize, 88) })?;
+    Ok(if r == 0 {
+        Fork::Child
+    } else {
+        Fork::Parent(r as i32)
+    })
+}

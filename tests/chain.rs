@@ -119,3 +119,22 @@ fn links_run_alone_and_across_exec() {
     assert!(r.stderr.contains("no target"), "{}", r.stderr);
     std::fs::remove_dir_all(&link_dir).unwrap();
 }
+
+/// The cgroups are joined in every hierarchy whether or not nsenter forks:
+/// with a fork the child is born in the target's cgroup v2 and joins the
+/// v1 hierarchies through `tasks`; without one, cntr-inherit also writes
+/// the v2 `cgroup.procs`.
+#[test]
+fn cgroups_are_joined_with_and_without_a_fork() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(theirs.lines().all(|l| l.ends_with(&format!("/ct-{}", ct.name))), "{theirs}");
+    for chain in [
+        vec!["resolve", &pid, "cntr-nsenter", "--net", "cntr-inherit", "cat", "/proc/self/cgroup"],
+        vec!["resolve", &pid, "cntr-nsenter", "--pid", "cntr-inherit", "cat", "/proc/self/cgroup"],
+    ] {
+        let r = run(&chain);
+        assert_eq!(r.ok(), theirs, "{chain:?}");
+    }
+}
