@@ -4,6 +4,10 @@
 //! next word of the command line runs in this same process when it is a
 //! cntr applet, and is exec'd otherwise.
 
+// cntr has its own C `main`: the binary may be linked on musl (see
+// build.rs), and std's way of finding argv there is glibc's alone.
+#![no_main]
+
 mod attach;
 mod chroot_exec;
 mod exec;
@@ -237,7 +241,32 @@ fn stdio_open() -> Result<()> {
     Ok(())
 }
 
-fn main() {
+/// glibc's `_dl_find_object`, which libgcc's unwinder calls when linked on
+/// musl: "not found" makes it fall back to `dl_iterate_phdr`. cntr aborts
+/// on panic and never unwinds.
+#[cfg(musl_libc)]
+#[no_mangle]
+pub extern "C" fn _dl_find_object(_pc: *mut u8, _result: *mut u8) -> i32 {
+    -1
+}
+
+/// The C entry point: libc calls it with the arguments.
+///
+/// # Safety
+///
+/// `argv` holds `argc` valid NUL-terminated strings, as libc guarantees.
+#[no_mangle]
+pub unsafe extern "C" fn main(argc: i32, argv: *const *const std::ffi::c_char) -> i32 {
+    let mut args = Vec::with_capacity(argc.max(0) as usize);
+    for i in 0..argc.max(0) as usize {
+        // SAFETY: libc passes argc valid NUL-terminated strings in argv.
+        let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+        args.push(OsStr::from_bytes(arg.to_bytes()).to_os_string());
+    }
+    run_main(args)
+}
+
+fn run_main(args: Vec<OsString>) -> ! {
     // Non-dumpable before anything is opened: nothing in a container may
     // ptrace cntr or open its /proc/PID/fd while it holds host resources.
     // exec of the final command resets it.
@@ -246,7 +275,7 @@ fn main() {
     )
     .ctx("make the process non-dumpable")
     .and_then(|()| stdio_open())
-    .and_then(|()| top(std::env::args_os().collect()))
+    .and_then(|()| top(args))
     {
         Ok(code) => code,
         Err(e) => {

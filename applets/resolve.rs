@@ -113,13 +113,3 @@ fn quote(b: &[u8]) -> String {
     out.push('"');
     out
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_quoting() {
-        assert_eq!(quote(b"a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\u000a\\u0001\"");
-    }
-}

@@ -129,10 +129,31 @@ fn cgroups_are_joined_with_and_without_a_fork() {
     let ct = Container::start(Variant::Docker);
     let pid = ct.pid.to_string();
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    assert!(theirs.lines().all(|l| l.ends_with(&format!("/ct-{}", ct.name))), "{theirs}");
+    assert!(
+        theirs
+            .lines()
+            .all(|l| l.ends_with(&format!("/ct-{}", ct.name))),
+        "{theirs}"
+    );
     for chain in [
-        vec!["resolve", &pid, "cntr-nsenter", "--net", "cntr-inherit", "cat", "/proc/self/cgroup"],
-        vec!["resolve", &pid, "cntr-nsenter", "--pid", "cntr-inherit", "cat", "/proc/self/cgroup"],
+        vec![
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--net",
+            "cntr-inherit",
+            "cat",
+            "/proc/self/cgroup",
+        ],
+        vec![
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--pid",
+            "cntr-inherit",
+            "cat",
+            "/proc/self/cgroup",
+        ],
     ] {
         let r = run(&chain);
         assert_eq!(r.ok(), theirs, "{chain:?}");

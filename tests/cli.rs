@@ -102,3 +102,56 @@ fn names_and_symlinks() {
     assert!(r.stderr.contains("not a symlink"), "{}", r.stderr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn dry_run_prints_the_chains() {
+    let words = |args: &[&str]| run(args).ok().trim().to_string();
+    assert_eq!(
+        words(&["attach", "-n", "-t", "docker", "web", "--", "ls", "-l"]),
+        "cntr-resolve -t docker web cntr-nsenter --all-but-mount --no-user cntr-mount-tree cntr-inherit ls -l"
+    );
+    assert_eq!(
+        words(&["exec", "-n", "web", "--", "ls", "-l"]),
+        "cntr-resolve web cntr-nsenter --all cntr-chroot-exec cntr-inherit ls -l"
+    );
+    // Options may follow the target; the default commands; words that look
+    // like options are kept from the next link's parser; quoting.
+    assert_eq!(
+        words(&["exec", "web", "-n", "--apparmor", "off"]),
+        "cntr-resolve web cntr-nsenter --all cntr-chroot-exec cntr-inherit --apparmor off /bin/sh"
+    );
+    assert_eq!(
+        words(&["attach", "-n", "--", "-web", "--", "-x", "it's"]),
+        "cntr-resolve -- -web cntr-nsenter --all-but-mount --no-user cntr-mount-tree cntr-inherit -- -x 'it'\\''s'"
+    );
+    assert!(
+        words(&["attach", "-n", "web"]).ends_with("cntr-inherit /bin/sh"),
+        "the caller's SHELL"
+    );
+}
+
+#[test]
+fn resolve_prints_the_pid_or_json() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    assert_eq!(run(&["resolve", &pid]).ok(), format!("{pid}\n"));
+    let json = run(&["resolve", "--json", &pid]).ok().to_string();
+    assert_eq!(json.lines().count(), 1);
+    for key in [
+        "\"pid\":",
+        "\"engine\":\"process_id\"",
+        "\"namespaces\":{",
+        "\"net\":",
+        "\"cgroup\":[",
+    ] {
+        assert!(json.contains(key), "{key} in {json}");
+    }
+    let net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    let ino = net
+        .to_str()
+        .unwrap()
+        .trim_start_matches("net:[")
+        .trim_end_matches(']');
+    assert!(json.contains(&format!("\"net\":{ino}")), "{json}");
+    assert!(json.contains(&format!("/ct-{}", ct.name)), "{json}");
+}
