@@ -13,7 +13,8 @@
 //! built with `panic = "abort"` and never unwinds).
 //!
 //! Only the binary is linked this way (`rustc-link-arg-bins`); tests and
-//! examples keep glibc. Without musl-tools the binary is linked on glibc.
+//! examples keep glibc. Without musl-tools, or with `CNTR_GLIBC=1` in the
+//! environment of the build, the binary is linked on glibc.
 
 use std::path::Path;
 
@@ -23,7 +24,9 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(musl_libc)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed={MUSL}/libc.a");
-    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("x86_64")
+    println!("cargo::rerun-if-env-changed=CNTR_GLIBC");
+    if std::env::var_os("CNTR_GLIBC").is_some_and(|v| !v.is_empty())
+        || std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("x86_64")
         || std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux")
         || !Path::new(MUSL).join("libc.a").exists()
     {

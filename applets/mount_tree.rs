@@ -11,7 +11,7 @@ use cntr::handoff::Handoff;
 use cntr::mount::{attach, clone_tree};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
-use rustix::mount::{MountPropagationFlags, UnmountFlags};
+use rustix::mount::MountPropagationFlags;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -108,7 +108,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     let files = read_identity(&h)?;
     private_namespace()?;
     let base_fd = open_base(&base)?;
-    show_identity(&files, &base_fd, &base)?;
+    show_identity(&files, &base_fd)?;
     let tree = clone_container_root(&h)?;
     // The container's setuid binaries and device nodes must not count in
     // a session whose root is the host's.
@@ -117,10 +117,11 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         cntr::sys::MOUNT_ATTR_NOSUID | cntr::sys::MOUNT_ATTR_NODEV,
     )
     .ctx("make the container's tree nosuid,nodev")?;
-    attach(&tree, base_fd.as_fd(), "the container's root tree")?;
-    drop(tree);
-    // The base dir fd names the directory under the new mount; reopen it
-    // to stand on the container's tree.
+    // On top of what is at the base dir now (the tmpfs, if any): base_fd
+    // names the directory beneath, and a mount there would slide under.
+    let below = open_dir(&base)?;
+    attach(&tree, below.as_fd(), "the container's root tree")?;
+    drop((tree, below, base_fd));
     let top = open_dir(&base)?;
     show_proc(&top)?;
     rustix::process::fchdir(&top).ctx("change to the base dir")?;
@@ -235,10 +236,10 @@ fn read_identity(h: &Handoff) -> Result<Vec<(&'static str, Vec<u8>)>> {
 }
 
 /// Shows the container's identity files over the host's: they are written
-/// to a tmpfs mounted at the base dir, each bound over the host's file,
-/// and the tmpfs is detached again (the binds keep their files). A host
-/// file that does not exist is not created.
-fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd, path: &OsString) -> Result<()> {
+/// to a tmpfs mounted at the base dir (the container's tree is mounted
+/// over it later) and each is bound over the host's file. A host file that
+/// does not exist is not created.
+fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd) -> Result<()> {
     let host: Vec<&(&str, Vec<u8>)> = files
         .iter()
         .filter(|(name, _)| {
@@ -292,8 +293,8 @@ fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd, path: &OsStr
         }
         Ok(())
     })();
-    // The tmpfs itself leaves the base dir whatever happened.
-    rustix::mount::unmount(path.as_os_str(), UnmountFlags::DETACH).ctx("detach the tmpfs")?;
+    // The tmpfs stays at the base dir, under the container's tree: an
+    // unmount here would wait for an RCU grace period, on every attach.
     result
 }
 
