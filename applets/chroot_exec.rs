@@ -3,7 +3,7 @@
 //! container. Reads the handoff's root (and the target's environment for
 //! its `PATH`); adds nothing.
 
-use crate::{help, next};
+use crate::{help, next, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::OsString;
@@ -19,35 +19,10 @@ Change root to the container's root, change to /, and run PROG found with the co
 ";
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let (mut target, mut types, mut keep, mut rest) = (None, None, false, Vec::new());
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('t') | Long("target") => target = Some(p.value()?),
-            Long("type") => types = Some(p.value()?),
-            Short('k') | Long("keep-fds") => keep = true,
-            Short('h') | Long("help") => return help(USAGE),
-            Value(prog) => {
-                rest.push(prog);
-                rest.extend(p.raw_args()?);
-                break;
-            }
-            _ => return Err(arg.unexpected().into()),
-        }
-    }
-    if rest.is_empty() {
-        return Err(Error::usage("missing program"));
-    }
-    let h = match (target, h) {
-        (Some(t), _) => Handoff::resolve(types.as_deref(), &t)?,
-        (None, Some(h)) => h,
-        (None, None) => {
-            return Err(Error::usage(
-                "no target: give --target or run under cntr-resolve",
-            ))
-        }
+    let Some(link) = Link::parse(args, true, |_, _| Ok(false))? else {
+        return help(USAGE);
     };
+    let (h, keep, rest) = (link.handoff(h)?, link.keep, link.rest);
     // Read the container's PATH while the target's /proc is still at hand
     // (it is, through the fd, but reading early keeps the order plain).
     let environ = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;

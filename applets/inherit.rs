@@ -3,7 +3,7 @@
 //! execs PROG with fds 0, 1 and 2 only. The last link of a chain: it reads
 //! the whole handoff and hands nothing on.
 
-use crate::help;
+use crate::{help, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::OsString;
@@ -23,43 +23,25 @@ and SHELL are the caller's.
 ";
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let (mut no_env, mut lsm, mut target, mut types, mut rest) =
-        (false, true, None, None, Vec::new());
-    while let Some(arg) = p.next()? {
-        match arg {
-            Long("no-env") => no_env = true,
-            Long("apparmor") => {
-                lsm = match p.value()?.to_str() {
-                    Some("auto") => true,
-                    Some("off") => false,
-                    _ => return Err(Error::usage("--apparmor takes auto or off")),
-                }
-            }
-            Short('t') | Long("target") => target = Some(p.value()?),
-            Long("type") => types = Some(p.value()?),
-            Short('h') | Long("help") => return help(USAGE),
-            Value(prog) => {
-                rest.push(prog);
-                rest.extend(p.raw_args()?);
-                break;
-            }
-            _ => return Err(arg.unexpected().into()),
+    let (mut no_env, mut lsm) = (false, true);
+    let Some(link) = Link::parse(args, false, |opt, p| {
+        if opt.is('\0', "no-env") {
+            no_env = true;
+        } else if opt.is('\0', "apparmor") {
+            lsm = match p.value()?.to_str() {
+                Some("auto") => true,
+                Some("off") => false,
+                _ => return Err(Error::usage("--apparmor takes auto or off")),
+            };
+        } else {
+            return Ok(false);
         }
-    }
-    if rest.is_empty() {
-        return Err(Error::usage("missing program"));
-    }
-    let h = match (target, h) {
-        (Some(t), _) => Handoff::resolve(types.as_deref(), &t)?,
-        (None, Some(h)) => h,
-        (None, None) => {
-            return Err(Error::usage(
-                "no target: give --target or run under cntr-resolve",
-            ))
-        }
+        Ok(true)
+    })?
+    else {
+        return help(USAGE);
     };
+    let (h, rest) = (link.handoff(h)?, link.rest);
     let host_rooted = host_rooted(&h)?;
     let caller = cntr::env::caller();
     // The environment is read before the credentials change: afterwards

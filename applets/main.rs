@@ -118,6 +118,84 @@ pub fn next(args: Vec<OsString>, h: Option<Handoff>, keep: bool) -> Result<u8> {
     Err(cntr::exec::exec(&args, &env, &path))
 }
 
+/// An option as the applet-specific part of a link's parser sees it.
+pub enum Opt {
+    Short(char),
+    Long(String),
+}
+
+impl Opt {
+    /// Whether this is `-s` or `--long`.
+    pub fn is(&self, short: char, long: &str) -> bool {
+        match self {
+            Opt::Short(c) => *c == short,
+            Opt::Long(l) => l == long,
+        }
+    }
+}
+
+/// The command line of a chain link: its options, then PROG and its
+/// arguments, passed on verbatim. Every link that can start a chain alone
+/// takes `-t/--target TARGET` and `--type TYPES`; `-k/--keep-fds` where
+/// `keep` says it may run a foreign PROG.
+#[derive(Default)]
+pub struct Link {
+    pub target: Option<OsString>,
+    pub types: Option<OsString>,
+    pub keep: bool,
+    pub rest: Vec<OsString>,
+}
+
+impl Link {
+    /// Parses `args`; `own` takes the applet's own options and returns
+    /// false for one it does not know. `None` means `--help`.
+    pub fn parse(
+        args: Vec<OsString>,
+        keep: bool,
+        mut own: impl FnMut(&Opt, &mut lexopt::Parser) -> Result<bool>,
+    ) -> Result<Option<Link>> {
+        let mut p = lexopt::Parser::from_args(args);
+        let mut l = Link::default();
+        while let Some(arg) = p.next()? {
+            let opt = match arg {
+                lexopt::Arg::Value(prog) => {
+                    l.rest.push(prog);
+                    l.rest.extend(p.raw_args()?);
+                    return Ok(Some(l));
+                }
+                lexopt::Arg::Short(c) => Opt::Short(c),
+                lexopt::Arg::Long(s) => Opt::Long(s.to_string()),
+            };
+            if opt.is('h', "help") {
+                return Ok(None);
+            } else if opt.is('t', "target") {
+                l.target = Some(p.value()?);
+            } else if opt.is('\0', "type") {
+                l.types = Some(p.value()?);
+            } else if keep && opt.is('k', "keep-fds") {
+                l.keep = true;
+            } else if !own(&opt, &mut p)? {
+                return Err(Error::usage(match opt {
+                    Opt::Short(c) => format!("invalid option '-{c}'"),
+                    Opt::Long(s) => format!("invalid option '--{s}'"),
+                }));
+            }
+        }
+        Err(Error::usage("missing program"))
+    }
+
+    /// The target: resolved from `--target` if given, else the handoff.
+    pub fn handoff(&self, h: Option<Handoff>) -> Result<Handoff> {
+        match (&self.target, h) {
+            (Some(t), _) => Handoff::resolve(self.types.as_deref(), t),
+            (None, Some(h)) => Ok(h),
+            (None, None) => Err(Error::usage(
+                "no target: give --target or run under cntr-resolve",
+            )),
+        }
+    }
+}
+
 fn run(applet: &'static Applet, args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     error::set_applet(applet_name(applet));
     (applet.main)(args, h)

@@ -5,7 +5,7 @@
 //! host's, and `/proc` is the container's. Reads the handoff's pidfd and
 //! root; adds nothing; the shell starts in the base dir.
 
-use crate::{help, next};
+use crate::{help, next, Link};
 use cntr::error::{warn, Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::mount::{attach, clone_tree};
@@ -43,49 +43,19 @@ const IDENTITY_LIMIT: usize = 1 << 20;
 
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
-struct Opts {
-    base: Option<OsString>,
-    target: Option<OsString>,
-    types: Option<OsString>,
-    keep: bool,
-    rest: Vec<OsString>,
-}
-
-fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let mut o = Opts {
-        base: None,
-        target: None,
-        types: None,
-        keep: false,
-        rest: Vec::new(),
-    };
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('b') | Long("base") => o.base = Some(p.value()?),
-            Short('t') | Long("target") => o.target = Some(p.value()?),
-            Long("type") => o.types = Some(p.value()?),
-            Short('k') | Long("keep-fds") => o.keep = true,
-            Short('h') | Long("help") => return Ok(None),
-            Value(prog) => {
-                o.rest.push(prog);
-                o.rest.extend(p.raw_args()?);
-                return Ok(Some(o));
-            }
-            _ => return Err(arg.unexpected().into()),
-        }
-    }
-    Err(Error::usage("missing program"))
-}
-
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    let Some(o) = parse(args)? else {
+    let mut base = None;
+    let Some(link) = Link::parse(args, true, |opt, p| {
+        if !opt.is('b', "base") {
+            return Ok(false);
+        }
+        base = Some(p.value()?);
+        Ok(true)
+    })?
+    else {
         return help(USAGE);
     };
-    let base = o
-        .base
-        .clone()
+    let base = base
         .or_else(|| std::env::var_os("CNTR_BASE_DIR"))
         .unwrap_or_else(|| OsString::from("/var/lib/cntr"));
     if !base.as_bytes().starts_with(b"/") {
@@ -94,15 +64,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             base.to_string_lossy()
         )));
     }
-    let h = match (&o.target, h) {
-        (Some(t), _) => Handoff::resolve(o.types.as_deref(), t)?,
-        (None, Some(h)) => h,
-        (None, None) => {
-            return Err(Error::usage(
-                "no target: give --target or run under cntr-resolve",
-            ))
-        }
-    };
+    let h = link.handoff(h)?;
     // Read the identity files first: nothing is mounted yet, so a failure
     // here leaves nothing behind.
     let files = read_identity(&h)?;
@@ -126,7 +88,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     show_proc(&top)?;
     rustix::process::fchdir(&top).ctx("change to the base dir")?;
     drop(top);
-    next(o.rest, Some(h), o.keep)
+    next(link.rest, Some(h), link.keep)
 }
 
 /// A new mount namespace whose mounts receive and send no propagation, so

@@ -4,7 +4,7 @@
 //! container's namespaces, the parent waits, relays signals and exits with
 //! the child's status. Reads the handoff (or resolves `-t TARGET`).
 
-use crate::{help, next};
+use crate::{help, next, Link, Opt};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::ns::KINDS;
@@ -35,66 +35,28 @@ Join the target's namespaces and run PROG there, forking when the PID or time na
 Namespaces the target shares with cntr are skipped.
 ";
 
-struct Opts {
-    wanted: T,
-    target: Option<OsString>,
-    types: Option<OsString>,
-    keep: bool,
-    rest: Vec<OsString>,
-}
-
-fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
+/// Parses the command line: the namespaces to join, and the link.
+fn parse(args: Vec<OsString>) -> Result<Option<(T, Link)>> {
     let all = KINDS.iter().fold(T::empty(), |a, k| a | k.flag);
     let (mut add, mut remove) = (T::empty(), T::empty());
-    let (mut target, mut types, mut keep) = (None, None, false);
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('a') | Long("all") => add |= all,
-            Long("all-but-mount") => add |= all - T::MOUNT,
-            Short('t') | Long("target") => target = Some(p.value()?),
-            Long("type") => types = Some(p.value()?),
-            Short('k') | Long("keep-fds") => keep = true,
-            Short('h') | Long("help") => return Ok(None),
-            Short(c) if KINDS.iter().any(|k| k.short == c) => {
-                add |= KINDS
-                    .iter()
-                    .find(|k| k.short == c)
-                    .map_or(T::empty(), |k| k.flag)
-            }
-            Long(name) if KINDS.iter().any(|k| k.option == name) => {
-                add |= KINDS
-                    .iter()
-                    .find(|k| k.option == name)
-                    .map_or(T::empty(), |k| k.flag)
-            }
-            Long(name)
-                if name
-                    .strip_prefix("no-")
-                    .is_some_and(|n| KINDS.iter().any(|k| k.option == n)) =>
-            {
-                let n = &name[3..];
-                remove |= KINDS
-                    .iter()
-                    .find(|k| k.option == n)
-                    .map_or(T::empty(), |k| k.flag)
-            }
-            Value(prog) => {
-                let mut rest = vec![prog];
-                rest.extend(p.raw_args()?);
-                return Ok(Some(Opts {
-                    wanted: add - remove,
-                    target,
-                    types,
-                    keep,
-                    rest,
-                }));
-            }
-            _ => return Err(arg.unexpected().into()),
+    let link = Link::parse(args, true, |opt, _| {
+        let kind = |name: &str| KINDS.iter().find(|k| k.option == name).map(|k| k.flag);
+        match opt {
+            _ if opt.is('a', "all") => add |= all,
+            _ if opt.is('\0', "all-but-mount") => add |= all - T::MOUNT,
+            Opt::Short(c) => match KINDS.iter().find(|k| k.short == *c) {
+                Some(k) => add |= k.flag,
+                None => return Ok(false),
+            },
+            Opt::Long(name) => match (kind(name), name.strip_prefix("no-").and_then(kind)) {
+                (Some(f), _) => add |= f,
+                (None, Some(f)) => remove |= f,
+                (None, None) => return Ok(false),
+            },
         }
-    }
-    Err(Error::usage("missing program"))
+        Ok(true)
+    })?;
+    Ok(link.map(|l| (add - remove, l)))
 }
 
 /// Signals the waiting parent passes on to the child.
@@ -111,19 +73,11 @@ const FORWARD: [i32; 9] = [
 ];
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    let Some(o) = parse(args)? else {
+    let Some((wanted, o)) = parse(args)? else {
         return help(USAGE);
     };
-    let h = match (&o.target, h) {
-        (Some(t), _) => Handoff::resolve(o.types.as_deref(), t)?,
-        (None, Some(h)) => h,
-        (None, None) => {
-            return Err(Error::usage(
-                "no target: give --target or run under cntr-resolve",
-            ))
-        }
-    };
-    let join = cntr::ns::differing(&h, o.wanted)?;
+    let h = o.handoff(h)?;
+    let join = cntr::ns::differing(&h, wanted)?;
     if !join.intersects(T::PROCESS_ID | T::TIME) {
         cntr::ns::enter(&h, join)?;
         return next(o.rest, Some(h), o.keep);

@@ -7,7 +7,7 @@
 //! pseudo-terminal. Without terminals it does nothing and goes on.
 //! Passes the handoff on in the child; the relay keeps none of it.
 
-use crate::{help, next};
+use crate::{help, next, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::sys::{self, sig_bit, SigSet};
@@ -45,31 +45,28 @@ const SIGNALS: [i32; 9] = [
 ];
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let (mut keep, mut rest, mut container) = (false, Vec::new(), false);
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('k') | Long("keep-fds") => keep = true,
-            Long("ptmx") => {
-                container = match p.value()?.to_str() {
-                    Some("host") => false,
-                    Some("container") => true,
-                    _ => return Err(Error::usage("--ptmx takes host or container")),
-                }
-            }
-            Short('h') | Long("help") => return help(USAGE),
-            Value(prog) => {
-                rest.push(prog);
-                rest.extend(p.raw_args()?);
-                break;
-            }
-            _ => return Err(arg.unexpected().into()),
+    let mut container = false;
+    let Some(link) = Link::parse(args, true, |opt, p| {
+        if !opt.is('\0', "ptmx") {
+            return Ok(false);
         }
-    }
-    if rest.is_empty() {
-        return Err(Error::usage("missing program"));
-    }
+        container = match p.value()?.to_str() {
+            Some("host") => false,
+            Some("container") => true,
+            _ => return Err(Error::usage("--ptmx takes host or container")),
+        };
+        Ok(true)
+    })?
+    else {
+        return help(USAGE);
+    };
+    let (keep, rest) = (link.keep, link.rest.clone());
+    // A target of its own only when asked for; a handed one goes on.
+    let h = if link.target.is_some() {
+        Some(link.handoff(h)?)
+    } else {
+        h
+    };
     // Every one of 0, 1, 2 that is the user's terminal is replaced, not
     // only when all are: a terminal left on one of them would reach the
     // command, and through /proc/PID/fd a process of the container.

@@ -408,6 +408,35 @@ pub fn descendants(pid: i32) -> Vec<i32> {
     out
 }
 
+/// Spawns a cntr command and waits for the process among its descendants
+/// whose command line is `cmdline` (the command it runs in the container).
+pub fn spawn_session(mut c: Command, cmdline_is: &str) -> (Child, i32) {
+    let child = c.spawn().unwrap();
+    let found = wait_for(10, || {
+        descendants(child.id() as i32)
+            .into_iter()
+            .find(|&p| cmdline(p) == cmdline_is)
+    });
+    (
+        child,
+        found.unwrap_or_else(|| panic!("{cmdline_is} did not start")),
+    )
+}
+
+/// The fds of the command `cntr FRONT PID -- sleep 30` runs, with fds
+/// leaked into cntr.
+pub fn command_fds(front: &str, ct: &Container) -> Vec<i32> {
+    let secret = Secret::new();
+    let mut c = command(&[front, &ct.pid.to_string(), "--", "sleep", "30"]);
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    with_leaked_fds(&mut c, &secret.path);
+    let (mut child, sleeper) = spawn_session(c, "sleep 30");
+    let fds = fds(sleeper);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fds
+}
+
 /// The open fd numbers of `pid`.
 pub fn fds(pid: i32) -> Vec<i32> {
     let mut v: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
