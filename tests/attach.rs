@@ -203,6 +203,12 @@ fn environment_is_the_containers_without_loaders() {
         Variant::Docker,
         &[
             "--env",
+            "BASH_FUNC_ls%%=() { touch /tmp/pwned; }",
+            "--env",
+            "PROMPT_COMMAND=touch /tmp/pwned",
+            "--env",
+            "GCONV_PATH=/var/lib/cntr/tmp",
+            "--env",
             "LD_PRELOAD=/var/lib/cntr/evil.so",
             "--env",
             "BASH_ENV=/var/lib/cntr/evil",
@@ -226,7 +232,14 @@ fn environment_is_the_containers_without_loaders() {
         "the caller's environment leaked: {text}"
     );
     assert!(!text.contains("CNTR_FDS"), "{text}");
-    for bad in ["LD_PRELOAD", "BASH_ENV", "ENV="] {
+    for bad in [
+        "LD_PRELOAD",
+        "BASH_ENV",
+        "ENV=",
+        "BASH_FUNC_",
+        "PROMPT_COMMAND",
+        "GCONV_PATH",
+    ] {
         assert!(
             !text.lines().any(|l| l.starts_with(bad)),
             "{bad} passed into the host-rooted session: {text}"
@@ -280,4 +293,31 @@ fn default_command_is_the_callers_shell() {
     let ct = Container::start(Variant::Docker);
     let r = run_input(&["attach", &ct.pid.to_string()], b"echo $0; hostname\n");
     assert_eq!(r.ok(), format!("/bin/sh\n{}\n", ct.name));
+}
+
+/// Without a terminal, signals sent to cntr reach the command: its trap
+/// decides the exit status.
+#[test]
+fn signals_to_cntr_reach_the_command() {
+    let ct = Container::start(Variant::Docker);
+    for (sig, code) in [("TERM", 42), ("INT", 43), ("HUP", 44), ("USR1", 45)] {
+        let script = format!("trap 'exit {code}' {sig}; echo ready; while :; do sleep 0.05; done");
+        let mut c = command(&["attach", &ct.pid.to_string(), "--", "sh", "-c", &script]);
+        c.stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line, "ready\n");
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{sig}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{sig}");
+    }
 }

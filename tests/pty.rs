@@ -75,3 +75,54 @@ fn a_terminal_on_stdin_alone_is_replaced_too() {
     );
     assert_ne!(inner[1], outer, "the command got the user's own terminal");
 }
+
+/// The user's terminal settings are the same after cntr as before, however
+/// it ends: normal exit, an error of the command, cntr itself failing,
+/// SIGTERM to cntr, the command killed.
+#[test]
+fn terminal_settings_come_back() {
+    let ct = Container::start(Variant::Docker);
+    for (run_it, why) in [
+        (
+            format!("\"$CNTR\" attach {} -- true", ct.pid),
+            "normal exit",
+        ),
+        (
+            format!("\"$CNTR\" attach {} -- sh -c 'exit 3'", ct.pid),
+            "error exit",
+        ),
+        ("\"$CNTR\" attach 999999 -- true".to_string(), "cntr failed"),
+        (
+            format!(
+                "\"$CNTR\" attach {} -- sleep 30 & sleep 1; kill -TERM $!; wait",
+                ct.pid
+            ),
+            "SIGTERM to cntr",
+        ),
+        (
+            format!("\"$CNTR\" attach {} -- sh -c 'kill -9 $$'", ct.pid),
+            "command killed",
+        ),
+        (
+            format!(
+                "\"$CNTR\" exec {} -- sh -c 'stty raw -echo; exit 0'",
+                ct.pid
+            ),
+            "command changed its terminal",
+        ),
+    ] {
+        let r = under_terminal(&format!("stty -g; {run_it}; stty -g"));
+        let lines: Vec<&str> = r
+            .stdout
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| l.contains(':'))
+            .collect();
+        assert!(lines.len() >= 2, "{why}: {}", r.stdout);
+        assert_eq!(
+            lines.first(),
+            lines.last(),
+            "{why}: terminal settings changed"
+        );
+    }
+}

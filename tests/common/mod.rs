@@ -107,10 +107,15 @@ impl Variant {
 }
 
 /// A running container; stopped (and its cgroups removed) on drop.
+/// Every test that starts one also checks, when it is dropped, that the
+/// host's mount table is what it was and nothing is left under the base
+/// dir: cntr works in namespaces of its own, so other tests running
+/// meanwhile cannot change either.
 pub struct Container {
     pub pid: i32,
     pub name: String,
     sup: Child,
+    host: HostState,
 }
 
 static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -124,6 +129,7 @@ impl Container {
     /// a command (default `sleep infinity`).
     pub fn start_with(v: Variant, opts: &[&str], cmd: &[&str]) -> Container {
         need_root();
+        let host = HostState::take();
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("t{}x{n}", std::process::id());
         let owner = if v == Variant::Userns { 100000 } else { 0 };
@@ -164,7 +170,12 @@ impl Container {
                 panic!("ct start {} failed: {err}", v.name());
             }
         };
-        Container { pid, name, sup }
+        Container {
+            pid,
+            name,
+            sup,
+            host,
+        }
     }
 
     /// `cntr attach PID -- sh -c SCRIPT`, as the tests' caller would.
@@ -188,6 +199,9 @@ impl Container {
 impl Drop for Container {
     fn drop(&mut self) {
         self.stop();
+        if !std::thread::panicking() {
+            self.host.check();
+        }
     }
 }
 
