@@ -4,18 +4,21 @@
 //! first link of every chain.
 
 use crate::{help, next};
+use cntr::engine::Found;
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
 use cntr::proc::Process;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr-resolve [-t TYPES] [--json] [-k] TARGET [PROG [ARGS...]]
+Usage: cntr-resolve [-t TYPES] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
   -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
                     nspawn, lxc, lxd, containerd, kubernetes, command
       --json        print one JSON object per line instead of the PID
+      --list        list the running containers the engines know:
+                    ENGINE NAME ID PID, one per line
   -k, --keep-fds    hand the fds on even when PROG is not a cntr applet
   -h, --help        show this help
 ";
@@ -24,6 +27,7 @@ struct Opts {
     types: Option<OsString>,
     json: bool,
     keep: bool,
+    list: bool,
     target: OsString,
     rest: Vec<OsString>,
 }
@@ -31,11 +35,12 @@ struct Opts {
 fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
-    let (mut types, mut json, mut keep) = (None, false, false);
+    let (mut types, mut json, mut keep, mut list) = (None, false, false, false);
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') | Long("type") => types = Some(p.value()?),
             Long("json") => json = true,
+            Long("list") => list = true,
             Short('k') | Long("keep-fds") => keep = true,
             Short('h') | Long("help") => return Ok(None),
             Value(target) => {
@@ -44,12 +49,23 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                     types,
                     json,
                     keep,
+                    list,
                     target,
                     rest,
                 }));
             }
             _ => return Err(arg.unexpected().into()),
         }
+    }
+    if list {
+        return Ok(Some(Opts {
+            types,
+            json,
+            keep,
+            list,
+            target: OsString::new(),
+            rest: Vec::new(),
+        }));
     }
     Err(Error::usage("missing target"))
 }
@@ -58,45 +74,70 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
     let Some(o) = parse(args)? else {
         return help(USAGE);
     };
-    let proc = cntr::engine::resolve(o.types.as_deref(), &o.target)?;
+    if o.list {
+        if !o.target.is_empty() {
+            return Err(Error::usage("--list takes no target"));
+        }
+        for f in cntr::engine::list()? {
+            let line = if o.json {
+                json(&f, None)?
+            } else {
+                format!("{} {} {} {}", f.engine.name(), f.name, f.id, f.pid)
+            };
+            println!("{line}");
+        }
+        return Ok(0);
+    }
+    let r = cntr::engine::resolve(o.types.as_deref(), &o.target)?;
     if o.rest.is_empty() {
         let line = if o.json {
-            json(&proc)?
+            json(&r.found, Some(&r.process))?
         } else {
-            proc.pid.to_string()
+            r.process.pid.to_string()
         };
         println!("{line}");
         return Ok(0);
     }
-    next(o.rest, Some(Handoff::open(proc)?), o.keep)
+    next(o.rest, Some(Handoff::open(r.process)?), o.keep)
 }
 
 /// The JSON line for `--json`: what resolution learned.
-fn json(p: &Process) -> Result<String> {
-    let mut ns = Vec::new();
-    for kind in &cntr::ns::KINDS {
-        if let Ok(st) = rustix::fs::statat(
-            &p.dir,
-            format!("ns/{}", kind.file),
-            rustix::fs::AtFlags::empty(),
-        ) {
-            ns.push(format!("\"{}\":{}", kind.file, st.st_ino));
-        }
+fn json(f: &Found, p: Option<&Process>) -> Result<String> {
+    let mut out = format!(
+        "{{\"pid\":{},\"engine\":{},\"id\":{},\"name\":{}",
+        f.pid,
+        quote(f.engine.name().as_bytes()),
+        quote(f.id.as_bytes()),
+        quote(f.name.as_bytes())
+    );
+    for (k, v) in &f.extra {
+        out.push_str(&format!(",{}:{}", quote(k.as_bytes()), quote(v.as_bytes())));
     }
-    let cgroup = p.read("cgroup", 64 * 1024)?;
-    let cgroups: Vec<String> = cgroup
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(quote)
-        .collect();
-    Ok(format!(
-        "{{\"pid\":{},\"engine\":\"process_id\",\"id\":\"{}\",\"name\":\"{}\",\"namespaces\":{{{}}},\"cgroup\":[{}]}}",
-        p.pid,
-        p.pid,
-        p.pid,
-        ns.join(","),
-        cgroups.join(",")
-    ))
+    if let Some(p) = p {
+        let mut ns = Vec::new();
+        for kind in &cntr::ns::KINDS {
+            if let Ok(st) = rustix::fs::statat(
+                &p.dir,
+                format!("ns/{}", kind.file),
+                rustix::fs::AtFlags::empty(),
+            ) {
+                ns.push(format!("\"{}\":{}", kind.file, st.st_ino));
+            }
+        }
+        let cgroup = p.read("cgroup", 64 * 1024)?;
+        let cgroups: Vec<String> = cgroup
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(quote)
+            .collect();
+        out.push_str(&format!(
+            ",\"namespaces\":{{{}}},\"cgroup\":[{}]",
+            ns.join(","),
+            cgroups.join(",")
+        ));
+    }
+    out.push('}');
+    Ok(out)
 }
 
 /// A JSON string literal of arbitrary bytes (invalid UTF-8 replaced).

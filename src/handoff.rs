@@ -91,8 +91,7 @@ impl Handoff {
 
     /// Resolves a target for an applet started without a handoff.
     pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Handoff> {
-        let proc = crate::engine::resolve(types, target)?;
-        Handoff::open(proc)
+        Handoff::open(crate::engine::resolve(types, target)?.process)
     }
 
     /// Takes the handoff from the environment, if there is one.

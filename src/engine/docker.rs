@@ -1,0 +1,198 @@
+//! Docker: the Engine API on its unix socket (`$DOCKER_HOST` when it is a
+//! `unix://` address, else `/var/run/docker.sock`). One HTTP/1.0 request
+//! costs about a millisecond where a `docker` CLI start costs twenty. The
+//! daemon itself resolves a name, a full ID or a unique ID prefix.
+
+use super::json::Json;
+use super::Found;
+use crate::error::{Error, Result};
+use rustix::fd::OwnedFd;
+use std::time::Duration;
+
+/// The most of an API answer that is read.
+const ANSWER_LIMIT: usize = 8 << 20;
+/// How long the daemon may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The socket path, if the configuration names a unix socket.
+fn socket() -> Option<String> {
+    match std::env::var("DOCKER_HOST") {
+        Ok(h) if !h.is_empty() => h.strip_prefix("unix://").map(str::to_string),
+        _ => Some("/var/run/docker.sock".to_string()),
+    }
+}
+
+/// Whether `s` can name a docker container at all: a name
+/// (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) or an ID prefix. Anything else is not
+/// sent to the daemon.
+fn plausible(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 255
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
+}
+
+/// Sends `GET path` and returns the status code and body.
+fn get(sock: &str, path: &str) -> std::result::Result<(u16, Vec<u8>), rustix::io::Errno> {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let fd: OwnedFd = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    rustix::net::sockopt::set_socket_timeout(
+        &fd,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(TIMEOUT),
+    )?;
+    rustix::net::sockopt::set_socket_timeout(
+        &fd,
+        rustix::net::sockopt::Timeout::Send,
+        Some(TIMEOUT),
+    )?;
+    rustix::net::connect(&fd, &SocketAddrUnix::new(sock)?)?;
+    let req = format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: cntr\r\n\r\n");
+    let mut rest = req.as_bytes();
+    while !rest.is_empty() {
+        let n = rustix::io::write(&fd, rest)?;
+        rest = &rest[n..];
+    }
+    // HTTP/1.0: the daemon closes the connection after the answer.
+    let raw = crate::proc::read_fd(&fd, ANSWER_LIMIT + 1)?;
+    if raw.len() > ANSWER_LIMIT {
+        return Err(rustix::io::Errno::FBIG);
+    }
+    let head_end = memchr::memmem::find(&raw, b"\r\n\r\n").ok_or(rustix::io::Errno::PROTO)?;
+    let status_line = raw[..head_end].split(|&c| c == b'\n').next().unwrap_or(b"");
+    let code = std::str::from_utf8(status_line)
+        .ok()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or(rustix::io::Errno::PROTO)?;
+    if memchr::memmem::find(
+        &raw[..head_end].to_ascii_lowercase(),
+        b"transfer-encoding: chunked",
+    )
+    .is_some()
+    {
+        return Err(rustix::io::Errno::PROTO);
+    }
+    Ok((code, raw[head_end + 4..].to_vec()))
+}
+
+/// A container from an inspect answer.
+fn found(j: &Json) -> Option<(Found, bool)> {
+    let id = j.get("Id")?.str()?.to_string();
+    let name = j.get("Name")?.str()?.trim_start_matches('/').to_string();
+    let running = j.at(&["State", "Running"])?.bool()?;
+    let pid = j.at(&["State", "Pid"])?.int()?;
+    let pid = i32::try_from(pid).ok()?;
+    Some((
+        Found {
+            engine: super::Type::Docker,
+            id,
+            name,
+            pid,
+            extra: Vec::new(),
+        },
+        running,
+    ))
+}
+
+/// Finds the container `target` names. `Ok(None)`: docker knows no such
+/// container, or docker is not there at all.
+pub fn find(target: &str) -> Result<Option<Found>> {
+    let Some(sock) = socket() else {
+        return Err(Error::new("docker: DOCKER_HOST is not a unix socket"));
+    };
+    if !plausible(target) || !std::path::Path::new(&sock).exists() {
+        return Ok(None);
+    }
+    let (code, body) = match get(&sock, &format!("/containers/{target}/json")) {
+        Ok(r) => r,
+        // A socket nobody listens on: the daemon is down.
+        Err(rustix::io::Errno::CONNREFUSED) | Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(Error::sys(format_args!("ask docker at {sock}"), e)),
+    };
+    match code {
+        200 => {}
+        404 => return Ok(None),
+        _ => {
+            let msg = Json::parse(&body)
+                .and_then(|j| j.get("message").and_then(Json::str).map(str::to_string));
+            return Err(Error::new(format!(
+                "docker: {}",
+                msg.unwrap_or_else(|| format!("HTTP status {code}"))
+            )));
+        }
+    }
+    let j = Json::parse(&body).ok_or_else(|| Error::new("docker: unreadable answer"))?;
+    let (f, running) = found(&j).ok_or_else(|| Error::new("docker: unreadable answer"))?;
+    if !running || f.pid <= 0 {
+        return Err(Error::new(format!(
+            "docker container {} is not running",
+            f.name
+        )));
+    }
+    Ok(Some(f))
+}
+
+/// Every running container.
+pub fn list() -> Result<Vec<Found>> {
+    let Some(sock) = socket() else {
+        return Ok(Vec::new());
+    };
+    if !std::path::Path::new(&sock).exists() {
+        return Ok(Vec::new());
+    }
+    let (code, body) = match get(&sock, "/containers/json") {
+        Ok(r) => r,
+        Err(rustix::io::Errno::CONNREFUSED) => return Ok(Vec::new()),
+        Err(e) => return Err(Error::sys(format_args!("ask docker at {sock}"), e)),
+    };
+    if code != 200 {
+        return Err(Error::new(format!("docker: HTTP status {code}")));
+    }
+    let j = Json::parse(&body).ok_or_else(|| Error::new("docker: unreadable answer"))?;
+    let mut out = Vec::new();
+    for c in j.arr() {
+        let Some(id) = c.get("Id").and_then(Json::str) else {
+            continue;
+        };
+        // The list has no PIDs: ask for each (by full ID, which is plain).
+        if let Ok(Some(f)) = find(id) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(plausible("web"));
+        assert!(plausible("34b48a"));
+        assert!(plausible("my_app.1-2"));
+        for bad in ["", "-x", "../x", "a/b", "a b", "a?b", "a%2f", ".x", "_x"] {
+            assert!(!plausible(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn inspect_answer() {
+        let j = Json::parse(br#"{"Id":"abc","Name":"/web","State":{"Running":false,"Pid":0}}"#)
+            .unwrap();
+        let (f, running) = found(&j).unwrap();
+        assert_eq!(
+            (f.id.as_str(), f.name.as_str(), f.pid, running),
+            ("abc", "web", 0, false)
+        );
+        assert!(found(&Json::parse(br#"{"Id":"abc"}"#).unwrap()).is_none());
+    }
+}

@@ -1,0 +1,254 @@
+//! A small, strict JSON reader for engine API and CLI answers. They may
+//! carry container-controlled strings (names, labels), so input is
+//! bounded by the caller and nesting depth here.
+
+/// A JSON value. Numbers keep their text; callers parse what they need.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Num(String),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+const MAX_DEPTH: usize = 64;
+
+impl Json {
+    /// Parses a whole document; trailing bytes other than white space are
+    /// an error.
+    pub fn parse(b: &[u8]) -> Option<Json> {
+        let mut p = Parser { b, i: 0 };
+        let v = p.value(0)?;
+        p.ws();
+        (p.i == b.len()).then_some(v)
+    }
+
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Follows a path of object keys.
+    pub fn at(&self, path: &[&str]) -> Option<&Json> {
+        path.iter().try_fold(self, |v, k| v.get(k))
+    }
+
+    pub fn str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An integer number.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Json::Num(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn arr(&self) -> &[Json] {
+        match self {
+            Json::Arr(a) => a,
+            _ => &[],
+        }
+    }
+
+    pub fn obj(&self) -> &[(String, Json)] {
+        match self {
+            Json::Obj(m) => m,
+            _ => &[],
+        }
+    }
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'{' => {
+                self.i += 1;
+                let mut m = Vec::new();
+                if self.eat(b'}').is_some() {
+                    return Some(Json::Obj(m));
+                }
+                loop {
+                    self.ws();
+                    let k = self.string()?;
+                    self.eat(b':')?;
+                    m.push((k, self.value(depth + 1)?));
+                    if self.eat(b',').is_none() {
+                        self.eat(b'}')?;
+                        return Some(Json::Obj(m));
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut a = Vec::new();
+                if self.eat(b']').is_some() {
+                    return Some(Json::Arr(a));
+                }
+                loop {
+                    a.push(self.value(depth + 1)?);
+                    if self.eat(b',').is_none() {
+                        self.eat(b']')?;
+                        return Some(Json::Arr(a));
+                    }
+                }
+            }
+            b'"' => self.string().map(Json::Str),
+            b't' => self.word(b"true", Json::Bool(true)),
+            b'f' => self.word(b"false", Json::Bool(false)),
+            b'n' => self.word(b"null", Json::Null),
+            _ => {
+                let start = self.i;
+                while self.i < self.b.len()
+                    && matches!(
+                        self.b[self.i],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
+                {
+                    self.i += 1;
+                }
+                let n = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+                n.parse::<f64>().ok()?;
+                Some(Json::Num(n.to_string()))
+            }
+        }
+    }
+
+    fn word(&mut self, w: &[u8], v: Json) -> Option<Json> {
+        self.b[self.i..].starts_with(w).then(|| {
+            self.i += w.len();
+            v
+        })
+    }
+
+    fn string(&mut self) -> Option<String> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        self.i += 1;
+        let mut out = Vec::new();
+        loop {
+            let c = *self.b.get(self.i)?;
+            self.i += 1;
+            match c {
+                b'"' => return String::from_utf8(out).ok(),
+                b'\\' => {
+                    let e = *self.b.get(self.i)?;
+                    self.i += 1;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let mut cp = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&cp) {
+                                if self.b.get(self.i..self.i + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                self.i += 2;
+                                let lo = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&lo) {
+                                    return None;
+                                }
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                            }
+                            let ch = char::from_u32(cp)?;
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        }
+                        _ => return None,
+                    }
+                }
+                c if c < 0x20 => return None,
+                c => out.push(c),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let h = std::str::from_utf8(self.b.get(self.i..self.i + 4)?).ok()?;
+        self.i += 4;
+        u32::from_str_radix(h, 16).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_docker_inspect() {
+        let j = Json::parse(br#"{"Id":"34b4","Name":"/web","State":{"Running":true,"Pid":26490},"Config":{"Labels":{"a\u00e9\ud83d\ude00":"x\"y"}},"Args":["infinity"],"N":null,"F":-1.5e3}"#).unwrap();
+        assert_eq!(j.at(&["State", "Pid"]).and_then(Json::int), Some(26490));
+        assert_eq!(j.at(&["State", "Running"]).and_then(Json::bool), Some(true));
+        assert_eq!(j.get("Name").and_then(Json::str), Some("/web"));
+        assert_eq!(
+            j.at(&["Config", "Labels"]).unwrap().obj()[0],
+            ("aé😀".to_string(), Json::Str("x\"y".into()))
+        );
+        assert_eq!(j.get("Args").unwrap().arr().len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for bad in [
+            &b"{"[..],
+            b"[1,]",
+            b"{\"a\" 1}",
+            b"\"\\x\"",
+            b"\"\x01\"",
+            b"tru",
+            b"1 2",
+            b"\"\\ud800\"",
+            b"{} x",
+        ] {
+            assert!(
+                Json::parse(bad).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(Json::parse(deep.as_bytes()).is_none());
+        assert_eq!(Json::parse(b" [ ] "), Some(Json::Arr(vec![])));
+    }
+}

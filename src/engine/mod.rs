@@ -1,0 +1,226 @@
+//! Container engines: turning a container name, id or PID into a pinned
+//! process. `-t TYPES` picks which resolvers are tried, in the order of
+//! the existing cntr. Every resolver that knows the target is asked; two
+//! answers are an ambiguity, reported with the candidates.
+
+pub mod docker;
+pub mod json;
+
+use crate::error::{Error, Result};
+use crate::proc::Process;
+use std::ffi::OsStr;
+
+/// A container an engine knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub engine: Type,
+    pub id: String,
+    pub name: String,
+    /// Its main process, as the host sees it.
+    pub pid: i32,
+    /// More that the engine tells (kubernetes pod and namespace).
+    pub extra: Vec<(String, String)>,
+}
+
+impl Found {
+    /// One line for messages: `docker web (34b48a34880d, PID 4714)`.
+    pub fn describe(&self) -> String {
+        let short: String = self.id.chars().take(12).collect();
+        if self.engine == Type::ProcessId {
+            format!("process {}", self.pid)
+        } else {
+            format!(
+                "{} {} ({short}, PID {})",
+                self.engine.name(),
+                self.name,
+                self.pid
+            )
+        }
+    }
+
+    /// Checks, once the PID is pinned, that it is still this container's:
+    /// between the engine's answer and `pidfd_open` the container may have
+    /// died and its PID gone to another process.
+    fn verify(&self, p: &Process) -> Result<()> {
+        if self.engine == Type::ProcessId {
+            return Ok(());
+        }
+        let cgroup = p.read("cgroup", 64 * 1024)?;
+        if memchr::memmem::find(&cgroup, self.id.as_bytes()).is_none() {
+            return Err(Error::new(format!(
+                "process {} is no longer {}'s",
+                self.pid,
+                self.describe()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A resolved target: the pinned process and what the engine said of it.
+pub struct Resolved {
+    pub process: Process,
+    pub found: Found,
+}
+
+/// A resolver, by the names `-t` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    ProcessId,
+    Podman,
+    Docker,
+    Nspawn,
+    Lxc,
+    Lxd,
+    Containerd,
+    Kubernetes,
+    Command,
+}
+
+/// Tried when `-t` is not given, in this order; `command` only on request.
+pub const DEFAULT: [Type; 8] = [
+    Type::ProcessId,
+    Type::Podman,
+    Type::Docker,
+    Type::Nspawn,
+    Type::Lxc,
+    Type::Lxd,
+    Type::Containerd,
+    Type::Kubernetes,
+];
+
+impl Type {
+    pub fn from_name(s: &str) -> Option<Type> {
+        Some(match s {
+            "process_id" | "process-id" => Type::ProcessId,
+            "podman" => Type::Podman,
+            "docker" => Type::Docker,
+            "nspawn" => Type::Nspawn,
+            "lxc" => Type::Lxc,
+            "lxd" => Type::Lxd,
+            "containerd" => Type::Containerd,
+            "kubernetes" => Type::Kubernetes,
+            "command" => Type::Command,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::ProcessId => "process_id",
+            Type::Podman => "podman",
+            Type::Docker => "docker",
+            Type::Nspawn => "nspawn",
+            Type::Lxc => "lxc",
+            Type::Lxd => "lxd",
+            Type::Containerd => "containerd",
+            Type::Kubernetes => "kubernetes",
+            Type::Command => "command",
+        }
+    }
+}
+
+/// Parses a `-t` value: a comma list of type names.
+pub fn parse_types(s: &OsStr) -> Result<Vec<Type>> {
+    let s = s
+        .to_str()
+        .ok_or_else(|| Error::usage("container types must be UTF-8"))?;
+    let mut out = Vec::new();
+    for name in s.split(',') {
+        let t = Type::from_name(name)
+            .ok_or_else(|| Error::usage(format!("unknown container type '{name}'")))?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves `target` with the resolvers `types` names (the default order
+/// when `None`).
+pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
+    let explicit = types.is_some();
+    let types = match types {
+        Some(t) => parse_types(t)?,
+        None => DEFAULT.to_vec(),
+    };
+    if target.is_empty() {
+        return Err(Error::usage("empty container name"));
+    }
+    let shown = target.to_string_lossy();
+    let mut found: Vec<Found> = Vec::new();
+    let mut errors: Vec<Error> = Vec::new();
+    let mut tried = Vec::new();
+    for t in &types {
+        let answer = match t {
+            Type::ProcessId => Ok(crate::proc::parse_pid(target).map(|pid| Found {
+                engine: Type::ProcessId,
+                id: pid.to_string(),
+                name: pid.to_string(),
+                pid,
+                extra: Vec::new(),
+            })),
+            Type::Docker => match target.to_str() {
+                Some(s) => docker::find(s),
+                None => Ok(None),
+            },
+            // Not resolvable yet: said when asked for by name, skipped in
+            // the default order.
+            _ if explicit => Err(Error::new(format!(
+                "resolving {} containers is not supported yet",
+                t.name()
+            ))),
+            _ => continue,
+        };
+        tried.push(t.name());
+        match answer {
+            Ok(Some(f)) if !found.iter().any(|g| g.pid == f.pid) => found.push(f),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    let f = match found.len() {
+        1 => found.remove(0),
+        0 => {
+            return Err(errors.into_iter().next().unwrap_or_else(|| {
+                Error::new(format!(
+                    "no container found for '{shown}' (tried: {})",
+                    tried.join(", ")
+                ))
+            }))
+        }
+        _ => {
+            let list: Vec<String> = found.iter().map(Found::describe).collect();
+            return Err(Error::new(format!(
+                "'{shown}' is ambiguous: {}; pick one with -t",
+                list.join(", ")
+            )));
+        }
+    };
+    let process = Process::open(f.pid)?;
+    f.verify(&process)?;
+    Ok(Resolved { process, found: f })
+}
+
+/// Every running container the engines know.
+pub fn list() -> Result<Vec<Found>> {
+    docker::list()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types() {
+        assert_eq!(
+            parse_types(OsStr::new("process-id,docker")).unwrap(),
+            vec![Type::ProcessId, Type::Docker]
+        );
+        assert!(parse_types(OsStr::new("docker,nope"))
+            .unwrap_err()
+            .message()
+            .contains("unknown container type 'nope'"));
+        assert!(parse_types(OsStr::new("")).is_err());
+    }
+}
