@@ -3,6 +3,7 @@
 //! the existing cntr. Every resolver that knows the target is asked; two
 //! answers are an ambiguity, reported with the candidates.
 
+pub mod containerd;
 pub mod docker;
 pub mod json;
 
@@ -164,6 +165,20 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 Some(s) => docker::find(s),
                 None => Ok(None),
             },
+            // Several tasks can share a prefix: each is a candidate.
+            Type::Containerd => match target.to_str().map(containerd::find) {
+                Some(Ok(list)) => {
+                    tried.push(t.name());
+                    for f in list {
+                        if !found.iter().any(|g| g.pid == f.pid) {
+                            found.push(f);
+                        }
+                    }
+                    continue;
+                }
+                Some(Err(e)) => Err(e),
+                None => Ok(None),
+            },
             // Not resolvable yet: said when asked for by name, skipped in
             // the default order.
             _ if explicit => Err(Error::new(format!(
@@ -202,9 +217,16 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
     Ok(Resolved { process, found: f })
 }
 
-/// Every running container the engines know.
+/// Every running container the engines know (a container that two
+/// engines know, as docker's in containerd's `moby` namespace, once).
 pub fn list() -> Result<Vec<Found>> {
-    docker::list()
+    let mut out = docker::list()?;
+    for f in containerd::list() {
+        if !out.iter().any(|g| g.pid == f.pid) {
+            out.push(f);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

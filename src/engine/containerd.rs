@@ -1,0 +1,134 @@
+//! containerd: every namespace (`default`, `k8s.io`, `moby`, ...), read
+//! from the runtime v2 task state that the shims keep on disk,
+//! `<state>/io.containerd.runtime.v2.task/<namespace>/<id>/init.pid`, so
+//! that resolution neither needs the daemon up nor spawns `ctr` (which
+//! hangs ten seconds when the daemon is down). The state directory is
+//! `/run/containerd` unless `CNTR_CONTAINERD_STATE` names another (a
+//! daemon started with `--state`). A stopped task may keep its directory
+//! and a stale PID: the PID is pinned and checked to be in the task's
+//! cgroup before use (see `Found::verify`), and a dead one is reported.
+
+use super::{Found, Type};
+use crate::error::{Error, Result};
+use rustix::fs::{Mode, OFlags};
+
+fn tasks_dir() -> String {
+    let state =
+        std::env::var("CNTR_CONTAINERD_STATE").unwrap_or_else(|_| "/run/containerd".to_string());
+    format!("{state}/io.containerd.runtime.v2.task")
+}
+
+/// Whether `s` can be (a prefix of) a containerd ID: IDs are
+/// `[A-Za-z0-9][A-Za-z0-9_.-]*`, and nothing else may reach a path.
+fn plausible(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 76
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
+}
+
+/// Every task: (namespace, id, PID or None when unreadable).
+fn tasks() -> Vec<(String, String, Option<i32>)> {
+    let mut out = Vec::new();
+    let Ok(namespaces) = std::fs::read_dir(tasks_dir()) else {
+        return out;
+    };
+    for ns in namespaces.flatten() {
+        let Ok(ids) = std::fs::read_dir(ns.path()) else {
+            continue;
+        };
+        for id in ids.flatten() {
+            let (Some(n), Some(i)) = (
+                ns.file_name().to_str().map(str::to_string),
+                id.file_name().to_str().map(str::to_string),
+            ) else {
+                continue;
+            };
+            let pid = rustix::fs::open(
+                id.path().join("init.pid"),
+                OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                Mode::empty(),
+            )
+            .ok()
+            .and_then(|fd| crate::proc::read_fd(&fd, 32).ok())
+            .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse::<i32>().ok())
+            .filter(|&p| p > 0);
+            out.push((n, i, pid));
+        }
+    }
+    out
+}
+
+fn found(ns: &str, id: &str, pid: i32) -> Found {
+    Found {
+        engine: Type::Containerd,
+        id: id.to_string(),
+        name: id.to_string(),
+        pid,
+        extra: vec![("namespace".into(), ns.into())],
+    }
+}
+
+/// The tasks whose ID is `target` or starts with it (an exact ID wins
+/// over prefixes).
+pub fn find(target: &str) -> Result<Vec<Found>> {
+    if !plausible(target) {
+        return Ok(Vec::new());
+    }
+    let all = tasks();
+    let exact: Vec<_> = all.iter().filter(|(_, id, _)| id == target).collect();
+    let hits = if exact.is_empty() {
+        all.iter()
+            .filter(|(_, id, _)| id.starts_with(target))
+            .collect()
+    } else {
+        exact
+    };
+    let mut out = Vec::new();
+    for (ns, id, pid) in hits {
+        match pid {
+            Some(pid)
+                if rustix::process::test_kill_process(
+                    rustix::process::Pid::from_raw(*pid).unwrap_or(rustix::process::Pid::INIT),
+                )
+                .is_ok() =>
+            {
+                out.push(found(ns, id, *pid))
+            }
+            _ => {
+                return Err(Error::new(format!(
+                    "containerd container {id} (namespace {ns}) is not running"
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every task with a live PID.
+pub fn list() -> Vec<Found> {
+    tasks()
+        .into_iter()
+        .filter_map(|(ns, id, pid)| pid.map(|p| found(&ns, &id, p)))
+        .filter(|f| {
+            rustix::process::Pid::from_raw(f.pid)
+                .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(plausible("d53ab534"));
+        assert!(plausible("redis-1.k8s_x"));
+        for bad in ["", "../x", "a/b", ".x", "-x"] {
+            assert!(!plausible(bad), "{bad}");
+        }
+    }
+}
