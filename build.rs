@@ -58,5 +58,8 @@ fn main() {
         return;
     }
     println!("cargo::rustc-link-arg-bins=-specs={}", path.display());
+    // No .eh_frame_hdr lookup table: cntr aborts on panic and never
+    // unwinds, and the table is 7 KiB of a binary meant to stay small.
+    println!("cargo::rustc-link-arg-bins=-Wl,--no-eh-frame-hdr");
     println!("cargo::rustc-cfg=musl_libc");
 }

@@ -4,17 +4,37 @@
 mod common;
 use common::*;
 
-/// Runs SCRIPT under script(1), which gives it a real terminal.
+/// Runs SCRIPT under script(1), which gives it a real terminal. script's
+/// own stdin is a pipe held open until it exits: at end of input script
+/// would type an end-of-file character into the terminal, which the
+/// pseudo-terminal inside may echo into the output.
 fn under_terminal(script: &str) -> Run {
-    let out = std::process::Command::new("script")
+    let out = std::env::temp_dir().join(format!(
+        "cntr-pty-out-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let mut child = std::process::Command::new("script")
         .args(["-qefc", script, "/dev/null"])
         .env("CNTR", cntr_bin())
         .env("TERM", "xterm-test")
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .spawn()
         .unwrap();
-    Run::from(out)
+    let stdin = child.stdin.take();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let stdout = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    Run::from(std::process::Output {
+        status,
+        stdout,
+        stderr: Vec::new(),
+    })
 }
+
+static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 #[test]
 fn fresh_terminal_with_size_and_status() {
