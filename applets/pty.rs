@@ -21,11 +21,13 @@ const USAGE: &str = "\
 Usage: cntr-pty [--ptmx host|container] PROG [ARGS...]
 Run PROG on a new pseudo-terminal and relay it to this terminal (when stdin, stdout or stderr is one).
 
-      --ptmx WHERE  host: a pseudo-terminal of the host's /dev/ptmx (default);
-                    container: of the container's own devpts, so that programs
-                    inside see their terminal (falls back to the host's)
-  -k, --keep-fds    hand the fds on even when PROG is not a cntr applet
-  -h, --help        show this help
+      --ptmx WHERE     host: a pseudo-terminal of the host's /dev/ptmx (default);
+                       container: of the container's own devpts, so that
+                       programs inside see their terminal (else the host's)
+  -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
+      --type TYPES     resolvers to try for --target (see cntr-resolve)
+  -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
+  -h, --help           show this help
 The host's is the only safe choice for a session rooted in the host (attach):
 the container's root can open the peers of its own devpts.
 ";

@@ -1,5 +1,6 @@
 //! `cntr-resolve`: turns a container name, id or PID into one verified
-//! process (pidfd, `/proc/PID` dir, root dir, cgroup.procs, host procfs)
+//! process (pidfd, `/proc/PID` dir, root dir, cgroup join files and v2
+//! directory, host procfs)
 //! and prints it, or runs the rest of the chain with that handoff. The
 //! first link of every chain.
 
@@ -75,10 +76,17 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     if o.list {
-        if !o.target.is_empty() {
-            return Err(Error::usage("--list takes no target"));
+        if !o.target.is_empty() || o.keep {
+            return Err(Error::usage("--list takes no target and no --keep-fds"));
         }
-        for f in cntr::engine::list()? {
+        let types = match &o.types {
+            Some(t) => cntr::engine::parse_types(t)?,
+            None => cntr::engine::DEFAULT.to_vec(),
+        };
+        for f in cntr::engine::list()?
+            .into_iter()
+            .filter(|f| types.contains(&f.engine))
+        {
             let line = if o.json {
                 json(&f, None)?
             } else {

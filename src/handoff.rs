@@ -226,6 +226,13 @@ fn parse(v: &[u8]) -> Result<Handoff> {
         &hostproc,
         "a procfs",
     )?;
+    if let Some(d) = &cgroup2dir {
+        kind(
+            is_dir_on(d, Some(CGROUP2_SUPER_MAGIC)),
+            d,
+            "a cgroup v2 directory",
+        )?;
+    }
     Ok(Handoff {
         target: Process { pid, pidfd, dir },
         root,

@@ -86,22 +86,22 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     } else {
         exact
     };
-    let mut out = Vec::new();
-    for (ns, id, pid) in hits {
-        match pid {
-            Some(pid)
-                if rustix::process::test_kill_process(
-                    rustix::process::Pid::from_raw(*pid).unwrap_or(rustix::process::Pid::INIT),
-                )
-                .is_ok() =>
-            {
-                out.push(found(ns, id, *pid))
-            }
-            _ => {
-                return Err(Error::new(format!(
-                    "containerd container {id} (namespace {ns}) is not running"
-                )))
-            }
+    // A dead task among several matches is no candidate; only when every
+    // match is dead is that the answer.
+    let alive = |pid: &Option<i32>| {
+        pid.and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+    };
+    let out: Vec<Found> = hits
+        .iter()
+        .filter(|(_, _, pid)| alive(pid))
+        .map(|(ns, id, pid)| found(ns, id, pid.unwrap_or(0)))
+        .collect();
+    if out.is_empty() {
+        if let Some((ns, id, _)) = hits.first() {
+            return Err(Error::new(format!(
+                "containerd container {id} (namespace {ns}) is not running"
+            )));
         }
     }
     Ok(out)
