@@ -112,7 +112,7 @@ pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, usage: &str) -
     let chain = chain(&o, mode, tty);
     if o.dry_run {
         let words: Vec<String> = chain.iter().map(|w| shell_quote(w.as_bytes())).collect();
-        println!("{}", words.join(" "));
+        cntr::error::say(&words.join(" "))?;
         return Ok(0);
     }
     next(chain, None, false)

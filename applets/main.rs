@@ -20,7 +20,6 @@ mod resolve;
 use cntr::error::{self, Context, Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "\
@@ -228,9 +227,7 @@ fn applet_name(a: &Applet) -> &'static str {
 
 /// Prints an applet's usage text for `--help`.
 pub fn help(usage: &str) -> Result<u8> {
-    std::io::stdout()
-        .write_all(usage.as_bytes())
-        .ctx("write help")?;
+    cntr::sys::write_all(rustix::stdio::stdout(), usage.as_bytes()).ctx("write help")?;
     Ok(0)
 }
 
@@ -256,7 +253,7 @@ fn top(args: Vec<OsString>) -> Result<u8> {
             help(&text)
         }
         b"-V" | b"--version" => {
-            println!("cntr {VERSION}");
+            cntr::error::say(&format!("cntr {VERSION}"))?;
             Ok(0)
         }
         b"--install" => install(
@@ -281,23 +278,20 @@ fn top(args: Vec<OsString>) -> Result<u8> {
 /// applet. An existing symlink is replaced; any other file is left alone
 /// and reported.
 fn install(dir: &OsStr) -> Result<u8> {
-    let exe = std::fs::read_link("/proc/self/exe").ctx("read /proc/self/exe")?;
+    use rustix::fs::{AtFlags, FileType, CWD};
+    let exe = rustix::fs::readlink("/proc/self/exe", Vec::new()).ctx("read /proc/self/exe")?;
     for a in APPLETS {
-        let mut link = std::path::PathBuf::from(dir);
-        link.push(format!("cntr-{}", a.name));
-        match std::fs::symlink_metadata(&link) {
-            Ok(m) if m.file_type().is_symlink() => {
-                std::fs::remove_file(&link).ctx(format_args!("replace {}", link.display()))?
+        let mut link = dir.as_bytes().to_vec();
+        link.extend_from_slice(format!("/cntr-{}", a.name).as_bytes());
+        let shown = String::from_utf8_lossy(&link).into_owned();
+        match rustix::fs::statat(CWD, link.as_slice(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => {
+                rustix::fs::unlink(link.as_slice()).ctx(format_args!("replace {shown}"))?
             }
-            Ok(_) => {
-                return Err(Error::new(format!(
-                    "{} exists and is not a symlink",
-                    link.display()
-                )))
-            }
+            Ok(_) => return Err(Error::new(format!("{shown} exists and is not a symlink"))),
             Err(_) => {}
         }
-        std::os::unix::fs::symlink(&exe, &link).ctx(format_args!("create {}", link.display()))?;
+        rustix::fs::symlink(exe.as_c_str(), link.as_slice()).ctx(format_args!("create {shown}"))?;
     }
     Ok(0)
 }
@@ -364,6 +358,5 @@ fn run_main(args: Vec<OsString>) -> ! {
             e.code()
         }
     };
-    let _ = std::io::stdout().flush();
     std::process::exit(i32::from(code));
 }

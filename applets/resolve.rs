@@ -92,7 +92,7 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
             } else {
                 format!("{} {} {} {}", f.engine.name(), f.name, f.id, f.pid)
             };
-            println!("{line}");
+            cntr::error::say(&line)?;
         }
         return Ok(0);
     }
@@ -103,7 +103,7 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         } else {
             r.process.pid.to_string()
         };
-        println!("{line}");
+        cntr::error::say(&line)?;
         return Ok(0);
     }
     next(o.rest, Some(Handoff::open(r.process)?), o.keep)

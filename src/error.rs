@@ -120,9 +120,16 @@ pub fn errno_text(err: rustix::io::Errno) -> String {
 /// Prints `applet: message` on stderr. Errors writing stderr are ignored:
 /// there is nowhere left to report them.
 pub fn report(msg: impl fmt::Display) {
-    use std::io::Write;
     let line = format!("{}: {msg}\n", applet());
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    let _ = crate::sys::write_all(rustix::stdio::stderr(), line.as_bytes());
+}
+
+/// Prints `line` and a newline on stdout (unbuffered: cntr prints little,
+/// and nothing may linger in a buffer across exec).
+pub fn say(line: &str) -> Result<()> {
+    let mut b = line.as_bytes().to_vec();
+    b.push(b'\n');
+    crate::sys::write_all(rustix::stdio::stdout(), &b).ctx("write to stdout")
 }
 
 /// Prints `applet: warning: message` on stderr.

@@ -137,6 +137,31 @@ pub fn read_fd(fd: &OwnedFd, limit: usize) -> std::result::Result<Vec<u8>, rusti
     }
 }
 
+/// The names in directory `path`, `.` and `..` left out; empty when it
+/// cannot be read.
+pub fn names(path: &str) -> Vec<String> {
+    let Ok(fd) = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return Vec::new();
+    };
+    let Ok(mut dir) = rustix::fs::Dir::new(fd) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Some(Ok(e)) = dir.read() {
+        let n = e.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            if let Ok(n) = std::str::from_utf8(n) {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out
+}
+
 const PF_KTHREAD: u64 = 0x0020_0000;
 
 /// The fields of `/proc/PID/stat` that cntr uses.

@@ -242,3 +242,15 @@ pub fn fork_into(cgroup: rustix::fd::BorrowedFd<'_>) -> Result<Fork, Errno> {
         Fork::Parent(r as i32)
     })
 }
+
+/// Writes all of `b` to `fd`, retrying on short writes and EINTR.
+pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut b: &[u8]) -> Result<(), Errno> {
+    while !b.is_empty() {
+        match rustix::io::write(fd, b) {
+            Ok(n) => b = &b[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -10,12 +10,13 @@
 
 use super::{Found, Type};
 use crate::error::{Error, Result};
-use rustix::fs::{Mode, OFlags};
 
 fn tasks_dir() -> String {
-    let state =
-        std::env::var("CNTR_CONTAINERD_STATE").unwrap_or_else(|_| "/run/containerd".to_string());
-    format!("{state}/io.containerd.runtime.v2.task")
+    let state = std::env::var_os("CNTR_CONTAINERD_STATE").map(|s| s.to_string_lossy().into_owned());
+    format!(
+        "{}/io.containerd.runtime.v2.task",
+        state.as_deref().unwrap_or("/run/containerd")
+    )
 }
 
 /// Whether `s` can be (a prefix of) a containerd ID: IDs are
@@ -32,30 +33,14 @@ fn plausible(s: &str) -> bool {
 /// Every task: (namespace, id, PID or None when unreadable).
 fn tasks() -> Vec<(String, String, Option<i32>)> {
     let mut out = Vec::new();
-    let Ok(namespaces) = std::fs::read_dir(tasks_dir()) else {
-        return out;
-    };
-    for ns in namespaces.flatten() {
-        let Ok(ids) = std::fs::read_dir(ns.path()) else {
-            continue;
-        };
-        for id in ids.flatten() {
-            let (Some(n), Some(i)) = (
-                ns.file_name().to_str().map(str::to_string),
-                id.file_name().to_str().map(str::to_string),
-            ) else {
-                continue;
-            };
-            let pid = rustix::fs::open(
-                id.path().join("init.pid"),
-                OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-                Mode::empty(),
-            )
-            .ok()
-            .and_then(|fd| crate::proc::read_fd(&fd, 32).ok())
-            .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse::<i32>().ok())
-            .filter(|&p| p > 0);
-            out.push((n, i, pid));
+    let base = tasks_dir();
+    for ns in crate::proc::names(&base) {
+        for id in crate::proc::names(&format!("{base}/{ns}")) {
+            let pid = crate::proc::read(rustix::fs::CWD, &format!("{base}/{ns}/{id}/init.pid"), 32)
+                .ok()
+                .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse::<i32>().ok())
+                .filter(|&p| p > 0);
+            out.push((ns.clone(), id, pid));
         }
     }
     out

@@ -16,8 +16,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The socket path, if the configuration names a unix socket.
 fn socket() -> Option<String> {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => h.strip_prefix("unix://").map(str::to_string),
+    match std::env::var_os("DOCKER_HOST") {
+        Some(h) if !h.is_empty() => h.to_str()?.strip_prefix("unix://").map(str::to_string),
         _ => Some("/var/run/docker.sock".to_string()),
     }
 }
@@ -108,7 +108,8 @@ pub fn find(target: &str) -> Result<Option<Found>> {
     let Some(sock) = socket() else {
         return Err(Error::new("docker: DOCKER_HOST is not a unix socket"));
     };
-    if !plausible(target) || !std::path::Path::new(&sock).exists() {
+    if !plausible(target) || rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err()
+    {
         return Ok(None);
     }
     let (code, body) = match get(&sock, &format!("/containers/{target}/json")) {
@@ -145,7 +146,7 @@ pub fn list() -> Result<Vec<Found>> {
     let Some(sock) = socket() else {
         return Ok(Vec::new());
     };
-    if !std::path::Path::new(&sock).exists() {
+    if rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err() {
         return Ok(Vec::new());
     }
     let (code, body) = match get(&sock, "/containers/json") {

@@ -3,6 +3,7 @@
 //! the existing cntr. Every resolver that knows the target is asked; two
 //! answers are an ambiguity, reported with the candidates.
 
+pub mod command;
 pub mod containerd;
 pub mod docker;
 pub mod json;
@@ -29,6 +30,12 @@ impl Found {
         let short: String = self.id.chars().take(12).collect();
         if self.engine == Type::ProcessId {
             format!("process {}", self.pid)
+        } else if self.engine == Type::Command {
+            format!(
+                "process {} ({})",
+                self.pid,
+                self.name.chars().take(60).collect::<String>()
+            )
         } else {
             format!(
                 "{} {} ({short}, PID {})",
@@ -43,7 +50,7 @@ impl Found {
     /// between the engine's answer and `pidfd_open` the container may have
     /// died and its PID gone to another process.
     fn verify(&self, p: &Process) -> Result<()> {
-        if self.engine == Type::ProcessId {
+        if matches!(self.engine, Type::ProcessId | Type::Command) {
             return Ok(());
         }
         let cgroup = p.read("cgroup", 64 * 1024)?;
@@ -165,8 +172,14 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 Some(s) => docker::find(s),
                 None => Ok(None),
             },
-            // Several tasks can share a prefix: each is a candidate.
-            Type::Containerd => match target.to_str().map(containerd::find) {
+            // Several processes or tasks can match: each is a candidate.
+            Type::Command | Type::Containerd => match target.to_str().map(|s| {
+                if *t == Type::Command {
+                    command::find(s)
+                } else {
+                    containerd::find(s)
+                }
+            }) {
                 Some(Ok(list)) => {
                     tried.push(t.name());
                     for f in list {
@@ -205,9 +218,12 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
             }))
         }
         _ => {
-            let list: Vec<String> = found.iter().map(Found::describe).collect();
+            let mut list: Vec<String> = found.iter().take(8).map(Found::describe).collect();
+            if found.len() > 8 {
+                list.push(format!("and {} more", found.len() - 8));
+            }
             return Err(Error::new(format!(
-                "'{shown}' is ambiguous: {}; pick one with -t",
+                "'{shown}' is ambiguous: {}; name one more precisely, or pick the engine with -t",
                 list.join(", ")
             )));
         }
