@@ -111,7 +111,7 @@ impl<T> Context<T> for std::io::Result<T> {
 /// The strerror text without the " (os error N)" suffix std adds.
 pub fn errno_text(err: rustix::io::Errno) -> String {
     let s = std::io::Error::from_raw_os_error(err.raw_os_error()).to_string();
-    match s.find(" (os error") {
+    match memchr::memmem::find(s.as_bytes(), b" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
     }

@@ -71,13 +71,17 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
         if raw.is_empty() {
             continue;
         }
-        let line: String = String::from_utf8_lossy(&raw)
-            .replace('\0', " ")
-            .trim_end()
-            .to_string();
-        if !line.contains(target) {
+        let mut line = raw;
+        while line.last() == Some(&0) {
+            line.pop();
+        }
+        for c in line.iter_mut().filter(|c| **c == 0) {
+            *c = b' ';
+        }
+        if memchr::memmem::find(&line, target.as_bytes()).is_none() {
             continue;
         }
+        let line = String::from_utf8_lossy(&line).into_owned();
         let exe = rustix::fs::statat(&dir, "exe", rustix::fs::AtFlags::empty())
             .ok()
             .map(|s| (s.st_dev, s.st_ino));

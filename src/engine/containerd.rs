@@ -11,7 +11,7 @@
 use super::{Found, Type};
 use crate::error::{Error, Result};
 
-fn tasks_dir() -> String {
+pub fn tasks_dir() -> String {
     let state = std::env::var_os("CNTR_CONTAINERD_STATE").map(|s| s.to_string_lossy().into_owned());
     format!(
         "{}/io.containerd.runtime.v2.task",

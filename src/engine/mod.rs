@@ -7,6 +7,7 @@ pub mod command;
 pub mod containerd;
 pub mod docker;
 pub mod json;
+pub mod kubernetes;
 
 use crate::error::{Error, Result};
 use crate::proc::Process;
@@ -173,25 +174,25 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 None => Ok(None),
             },
             // Several processes or tasks can match: each is a candidate.
-            Type::Command | Type::Containerd => match target.to_str().map(|s| {
-                if *t == Type::Command {
-                    command::find(s)
-                } else {
-                    containerd::find(s)
-                }
-            }) {
-                Some(Ok(list)) => {
-                    tried.push(t.name());
-                    for f in list {
-                        if !found.iter().any(|g| g.pid == f.pid) {
-                            found.push(f);
+            Type::Command | Type::Containerd | Type::Kubernetes => {
+                match target.to_str().map(|s| match t {
+                    Type::Command => command::find(s),
+                    Type::Containerd => containerd::find(s),
+                    _ => kubernetes::find(s),
+                }) {
+                    Some(Ok(list)) => {
+                        tried.push(t.name());
+                        for f in list {
+                            if !found.iter().any(|g| g.pid == f.pid) {
+                                found.push(f);
+                            }
                         }
+                        continue;
                     }
-                    continue;
+                    Some(Err(e)) => Err(e),
+                    None => Ok(None),
                 }
-                Some(Err(e)) => Err(e),
-                None => Ok(None),
-            },
+            }
             // Not resolvable yet: said when asked for by name, skipped in
             // the default order.
             _ if explicit => Err(Error::new(format!(
@@ -237,7 +238,8 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
 /// engines know, as docker's in containerd's `moby` namespace, once).
 pub fn list() -> Result<Vec<Found>> {
     let mut out = docker::list()?;
-    for f in containerd::list() {
+    // A pod container by its pod's name rather than as a bare task.
+    for f in kubernetes::list().into_iter().chain(containerd::list()) {
         if !out.iter().any(|g| g.pid == f.pid) {
             out.push(f);
         }

@@ -1,0 +1,142 @@
+//! Kubernetes, on a node: containers that kubelet runs through containerd
+//! (namespace `k8s.io`), named `POD/CONTAINER` or `NAMESPACE/POD/CONTAINER`,
+//! or by container ID. The names come from the annotations containerd's
+//! CRI plugin writes into each container's OCI spec
+//! (`io.kubernetes.cri.sandbox-namespace`, `sandbox-name`,
+//! `container-name`; the pods' `pause` sandboxes are left out), read from
+//! the task's bundle beside its `init.pid` (see `containerd`): neither the
+//! daemon nor a CLI is asked, and no name is ever put on a command line.
+
+use super::json::Json;
+use super::{containerd, Found, Type};
+use crate::error::Result;
+
+/// The most of a bundle's config.json that is read.
+const SPEC_LIMIT: usize = 4 << 20;
+
+/// A container of a pod, from its bundle's annotations.
+struct PodContainer {
+    namespace: String,
+    pod: String,
+    container: String,
+}
+
+fn annotations(spec: &[u8]) -> Option<PodContainer> {
+    let j = Json::parse(spec)?;
+    let a = j.get("annotations")?;
+    let get = |k: &str| a.get(k).and_then(Json::str).map(str::to_string);
+    if get("io.kubernetes.cri.container-type").as_deref() == Some("sandbox") {
+        return None;
+    }
+    Some(PodContainer {
+        namespace: get("io.kubernetes.cri.sandbox-namespace")?,
+        pod: get("io.kubernetes.cri.sandbox-name")?,
+        container: get("io.kubernetes.cri.container-name")?,
+    })
+}
+
+/// Splits `POD/CONTAINER` or `NAMESPACE/POD/CONTAINER`.
+fn parse_name(target: &str) -> Option<(Option<&str>, &str, &str)> {
+    let parts: Vec<&str> = target.split('/').collect();
+    match parts[..] {
+        [pod, c] if !pod.is_empty() && !c.is_empty() => Some((None, pod, c)),
+        [ns, pod, c] if !ns.is_empty() && !pod.is_empty() && !c.is_empty() => {
+            Some((Some(ns), pod, c))
+        }
+        _ => None,
+    }
+}
+
+fn found(f: Found, pc: &PodContainer) -> Found {
+    Found {
+        engine: Type::Kubernetes,
+        name: format!("{}/{}/{}", pc.namespace, pc.pod, pc.container),
+        extra: vec![
+            ("namespace".into(), pc.namespace.clone()),
+            ("pod".into(), pc.pod.clone()),
+            ("container".into(), pc.container.clone()),
+        ],
+        ..f
+    }
+}
+
+/// The running pod containers of this node, with their names.
+fn containers() -> Vec<(Found, PodContainer)> {
+    let dir = format!("{}/k8s.io", containerd::tasks_dir());
+    containerd::list()
+        .into_iter()
+        .filter(|f| {
+            f.extra
+                .iter()
+                .any(|(k, v)| k == "namespace" && v == "k8s.io")
+        })
+        .filter_map(|f| {
+            let spec = crate::proc::read(
+                rustix::fs::CWD,
+                &format!("{dir}/{}/config.json", f.id),
+                SPEC_LIMIT,
+            )
+            .ok()?;
+            let pc = annotations(&spec)?;
+            Some((f, pc))
+        })
+        .collect()
+}
+
+/// The pod containers `target` names.
+pub fn find(target: &str) -> Result<Vec<Found>> {
+    let name = parse_name(target);
+    let mut out = Vec::new();
+    for (f, pc) in containers() {
+        let hit = match name {
+            Some((ns, pod, c)) => {
+                ns.is_none_or(|ns| ns == pc.namespace) && pod == pc.pod && c == pc.container
+            }
+            None => f.id == target || (target.len() >= 4 && f.id.starts_with(target)),
+        };
+        if hit {
+            out.push(found(f, &pc));
+        }
+    }
+    Ok(out)
+}
+
+/// Every running pod container.
+pub fn list() -> Vec<Found> {
+    containers()
+        .into_iter()
+        .map(|(f, pc)| found(f, &pc))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name("web-0/app"), Some((None, "web-0", "app")));
+        assert_eq!(
+            parse_name("shop/web-0/app"),
+            Some((Some("shop"), "web-0", "app"))
+        );
+        for bad in ["web", "/app", "a//b", "a/b/c/d", "web/"] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn spec_annotations() {
+        let pc = annotations(br#"{"ociVersion":"1.0","annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.container-name":"app"}}"#).unwrap();
+        assert_eq!(
+            (
+                pc.namespace.as_str(),
+                pc.pod.as_str(),
+                pc.container.as_str()
+            ),
+            ("shop", "web-0", "app")
+        );
+        assert!(annotations(br#"{"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-namespace":"a","io.kubernetes.cri.sandbox-name":"b","io.kubernetes.cri.container-name":"c"}}"#).is_none());
+        assert!(annotations(br#"{"annotations":{}}"#).is_none());
+    }
+}
