@@ -20,7 +20,7 @@ Usage: cntr attach [-t TYPES] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CM
 Run the host's $SHELL (or CMD) inside the container's namespaces, with the container's files at the base dir.
 
   -t, --type TYPES     comma list of resolvers to try: process_id, podman, docker,
-                       nspawn, lxc, lxd, containerd, kubernetes, command
+                       nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --apparmor MODE  auto: take on the target's AppArmor/SELinux label; off: do not
   -n, --dry-run        print the applet chain instead of running it
   -h, --help           show this help

@@ -16,7 +16,7 @@ Usage: cntr exec [-t TYPES] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD 
 Run the container's own CMD (default /bin/sh) inside the container, as docker exec would.
 
   -t, --type TYPES     comma list of resolvers to try: process_id, podman, docker,
-                       nspawn, lxc, lxd, containerd, kubernetes, command
+                       nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --apparmor MODE  auto: take on the target's AppArmor/SELinux label; off: do not
   -n, --dry-run        print the applet chain instead of running it
   -h, --help           show this help

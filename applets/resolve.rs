@@ -16,7 +16,7 @@ Usage: cntr-resolve [-t TYPES] [--json] [-k] TARGET [PROG [ARGS...]] | --list [-
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
   -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
-                    nspawn, lxc, lxd, containerd, kubernetes, command
+                    nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --json        print one JSON object per line instead of the PID
       --list        list the running containers the engines know:
                     ENGINE NAME ID PID, one per line

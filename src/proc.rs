@@ -137,6 +137,14 @@ pub fn read_fd(fd: &OwnedFd, limit: usize) -> std::result::Result<Vec<u8>, rusti
     }
 }
 
+/// Whether `pid` names a process that has not exited (a zombie has).
+pub fn running(pid: i32) -> bool {
+    read(rustix::fs::CWD, &format!("/proc/{pid}/stat"), 4096)
+        .ok()
+        .and_then(|s| parse_stat(&s))
+        .is_some_and(|st| !matches!(st.state, b'Z' | b'X'))
+}
+
 /// The names in directory `path`, `.` and `..` left out; empty when it
 /// cannot be read.
 pub fn names(path: &str) -> Vec<String> {

@@ -21,7 +21,7 @@ pub fn tasks_dir() -> String {
 
 /// Whether `s` can be (a prefix of) a containerd ID: IDs are
 /// `[A-Za-z0-9][A-Za-z0-9_.-]*`, and nothing else may reach a path.
-fn plausible(s: &str) -> bool {
+pub fn plausible(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 76
@@ -73,10 +73,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     };
     // A dead task among several matches is no candidate; only when every
     // match is dead is that the answer.
-    let alive = |pid: &Option<i32>| {
-        pid.and_then(rustix::process::Pid::from_raw)
-            .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
-    };
+    let alive = |pid: &Option<i32>| pid.is_some_and(crate::proc::running);
     let out: Vec<Found> = hits
         .iter()
         .filter(|(_, _, pid)| alive(pid))
@@ -97,10 +94,7 @@ pub fn list() -> Vec<Found> {
     tasks()
         .into_iter()
         .filter_map(|(ns, id, pid)| pid.map(|p| found(&ns, &id, p)))
-        .filter(|f| {
-            rustix::process::Pid::from_raw(f.pid)
-                .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
-        })
+        .filter(|f| crate::proc::running(f.pid))
         .collect()
 }
 

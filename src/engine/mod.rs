@@ -8,6 +8,7 @@ pub mod containerd;
 pub mod docker;
 pub mod json;
 pub mod kubernetes;
+pub mod runc;
 
 use crate::error::{Error, Result};
 use crate::proc::Process;
@@ -83,11 +84,13 @@ pub enum Type {
     Lxd,
     Containerd,
     Kubernetes,
+    Runc,
     Command,
 }
 
-/// Tried when `-t` is not given, in this order; `command` only on request.
-pub const DEFAULT: [Type; 8] = [
+/// Tried when `-t` is not given, in this order (the existing cntr's, then
+/// runc); `command` only on request.
+pub const DEFAULT: [Type; 9] = [
     Type::ProcessId,
     Type::Podman,
     Type::Docker,
@@ -96,6 +99,7 @@ pub const DEFAULT: [Type; 8] = [
     Type::Lxd,
     Type::Containerd,
     Type::Kubernetes,
+    Type::Runc,
 ];
 
 impl Type {
@@ -109,6 +113,7 @@ impl Type {
             "lxd" => Type::Lxd,
             "containerd" => Type::Containerd,
             "kubernetes" => Type::Kubernetes,
+            "runc" => Type::Runc,
             "command" => Type::Command,
             _ => return None,
         })
@@ -124,6 +129,7 @@ impl Type {
             Type::Lxd => "lxd",
             Type::Containerd => "containerd",
             Type::Kubernetes => "kubernetes",
+            Type::Runc => "runc",
             Type::Command => "command",
         }
     }
@@ -174,10 +180,11 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 None => Ok(None),
             },
             // Several processes or tasks can match: each is a candidate.
-            Type::Command | Type::Containerd | Type::Kubernetes => {
+            Type::Command | Type::Containerd | Type::Kubernetes | Type::Runc => {
                 match target.to_str().map(|s| match t {
                     Type::Command => command::find(s),
                     Type::Containerd => containerd::find(s),
+                    Type::Runc => runc::find(s),
                     _ => kubernetes::find(s),
                 }) {
                     Some(Ok(list)) => {
@@ -239,7 +246,11 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
 pub fn list() -> Result<Vec<Found>> {
     let mut out = docker::list()?;
     // A pod container by its pod's name rather than as a bare task.
-    for f in kubernetes::list().into_iter().chain(containerd::list()) {
+    for f in kubernetes::list()
+        .into_iter()
+        .chain(containerd::list())
+        .chain(runc::list())
+    {
         if !out.iter().any(|g| g.pid == f.pid) {
             out.push(f);
         }
