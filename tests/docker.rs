@@ -83,7 +83,8 @@ fn unique(tag: &str) -> String {
 fn attach_and_exec_by_name_id_and_prefix() {
     let host = HostState::take();
     let d = Docker::run(&unique("web"));
-    for target in [d.name.as_str(), d.id.as_str(), &d.id[..12], &d.id[..5]] {
+    // Eight hex digits: never a PID (over 4194304 when all are decimal).
+    for target in [d.name.as_str(), d.id.as_str(), &d.id[..12], &d.id[..8]] {
         let r = run(&["attach", target, "--", "sh", "-c", "hostname; cat /var/lib/cntr/etc/ct-marker; echo $$; grep -c . /proc/1/cmdline; cat /proc/self/cgroup"]);
         let text = r.ok();
         let lines: Vec<&str> = text.lines().collect();

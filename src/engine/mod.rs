@@ -8,6 +8,7 @@ pub mod containerd;
 pub mod docker;
 pub mod json;
 pub mod kubernetes;
+pub mod podman;
 pub mod runc;
 
 use crate::error::{Error, Result};
@@ -180,9 +181,10 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 None => Ok(None),
             },
             // Several processes or tasks can match: each is a candidate.
-            Type::Command | Type::Containerd | Type::Kubernetes | Type::Runc => {
+            Type::Command | Type::Containerd | Type::Kubernetes | Type::Runc | Type::Podman => {
                 match target.to_str().map(|s| match t {
                     Type::Command => command::find(s),
+                    Type::Podman => podman::find(s),
                     Type::Containerd => containerd::find(s),
                     Type::Runc => runc::find(s),
                     _ => kubernetes::find(s),
@@ -244,7 +246,12 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
 /// Every running container the engines know (a container that two
 /// engines know, as docker's in containerd's `moby` namespace, once).
 pub fn list() -> Result<Vec<Found>> {
-    let mut out = docker::list()?;
+    let mut out = podman::list();
+    for f in docker::list()? {
+        if !out.iter().any(|g| g.pid == f.pid) {
+            out.push(f);
+        }
+    }
     // A pod container by its pod's name rather than as a bare task.
     for f in kubernetes::list()
         .into_iter()

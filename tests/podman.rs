@@ -1,0 +1,113 @@
+//! Podman as root: attach and exec by name, ID and prefix, from podman's
+//! storage and run roots, against real podman containers (runc, the
+//! roots `scripts/engines start` gives).
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn podman(args: &[&str]) -> Run {
+    let (Ok(root), Ok(runroot)) = (
+        std::env::var("CNTR_PODMAN_ROOT"),
+        std::env::var("CNTR_PODMAN_RUNROOT"),
+    ) else {
+        panic!("no podman roots: run `eval \"$(scripts/engines start)\"` (scripts/test does)");
+    };
+    Run::from(
+        Command::new("podman")
+            .args(["--root", &root, "--runroot", &runroot])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+struct Podman {
+    id: String,
+    name: String,
+}
+
+impl Podman {
+    fn run(name: &str) -> Podman {
+        need_root();
+        let r = podman(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            name,
+            "--hostname",
+            &format!("p-{name}"),
+            "cntr-busybox:test",
+            "/bin/sleep",
+            "infinity",
+        ]);
+        let id = r.ok().trim().to_string();
+        assert_eq!(id.len(), 64, "{}", r.stderr);
+        Podman {
+            id,
+            name: name.to_string(),
+        }
+    }
+
+    fn pid(&self) -> String {
+        podman(&["inspect", "--format", "{{.State.Pid}}", &self.id])
+            .ok()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = podman(&["rm", "-f", "-t", "0", &self.id]);
+    }
+}
+
+#[test]
+fn by_name_id_and_prefix() {
+    let host = HostState::take();
+    let p = Podman::run(&format!("cntr-pod-{}", std::process::id()));
+    let pid = p.pid();
+    for target in [p.name.as_str(), p.id.as_str(), &p.id[..12]] {
+        assert_eq!(
+            run(&["resolve", "-t", "podman", target]).ok().trim(),
+            pid,
+            "{target}"
+        );
+        let r = run(&[
+            "attach",
+            target,
+            "--",
+            "sh",
+            "-c",
+            "hostname; cat /var/lib/cntr/etc/ct-marker; cat /proc/self/cgroup",
+        ]);
+        let text = r.ok();
+        assert!(
+            text.starts_with(&format!("p-{}\ninside-ct\n", p.name)),
+            "{target}: {text}"
+        );
+        assert!(text.lines().skip(2).all(|l| l.contains(&p.id)), "{text}");
+        assert_eq!(
+            run(&["exec", target, "--", "cat", "/etc/ct-marker"]).ok(),
+            "inside-ct\n"
+        );
+    }
+    let list = run(&["resolve", "--list"]).ok().to_string();
+    assert!(
+        list.lines()
+            .any(|l| l == format!("podman {} {} {pid}", p.name, p.id)),
+        "{list}"
+    );
+    podman(&["stop", "-t", "0", &p.id]).ok();
+    let r = run(&["attach", &p.name]);
+    assert_eq!(r.code, 125);
+    assert_eq!(
+        r.stderr,
+        format!("cntr-resolve: podman container {} is not running\n", p.name)
+    );
+    drop(p);
+    host.check();
+}
