@@ -6,8 +6,11 @@
 #
 # and attach to another container from it (see README, "Debug image"):
 #
-#   docker run --rm -it --pid=host --privileged --cgroupns=host \
-#       -v /var/run/docker.sock:/var/run/docker.sock cntr exec web
+#   docker run --rm -it --pid=host --cgroupns=host \
+#       --security-opt seccomp=unconfined --cap-add SYS_ADMIN \
+#       --cap-add SYS_PTRACE --cap-add SYS_CHROOT --cap-add DAC_READ_SEARCH \
+#       --cap-add SETPCAP -v /var/run/docker.sock:/var/run/docker.sock \
+#       cntr exec web
 FROM scratch
 COPY target/release/cntr /usr/bin/cntr
 # Exec form: there is no shell in this image.

@@ -57,7 +57,7 @@ impl Found {
             return Ok(());
         }
         let cgroup = p.read("cgroup", 64 * 1024)?;
-        if memchr::memmem::find(&cgroup, self.id.as_bytes()).is_none() {
+        if !holds_id(&cgroup, self.id.as_bytes()) {
             return Err(Error::new(format!(
                 "process {} is no longer {}'s",
                 self.pid,
@@ -66,6 +66,18 @@ impl Found {
         }
         Ok(())
     }
+}
+
+/// Whether `id` occurs in `cgroup` as a word of its own (not followed or
+/// preceded by a letter or digit): `/docker/ID`, `docker-ID.scope`,
+/// `/kubepods/.../ID`, but not `web` inside `/webshop`.
+fn holds_id(cgroup: &[u8], id: &[u8]) -> bool {
+    let word = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphanumeric);
+    memchr::memmem::find_iter(cgroup, id).any(|i| {
+        let before = i > 0 && word(cgroup.get(i - 1));
+        let after = word(cgroup.get(i + id.len()));
+        !before && !after
+    })
 }
 
 /// A resolved target: the pinned process and what the engine said of it.
@@ -243,23 +255,49 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
     Ok(Resolved { process, found: f })
 }
 
-/// Every running container the engines know (a container that two
-/// engines know, as docker's in containerd's `moby` namespace, once).
-pub fn list() -> Result<Vec<Found>> {
-    let mut out = podman::list();
-    for f in docker::list()? {
-        if !out.iter().any(|g| g.pid == f.pid) {
-            out.push(f);
-        }
-    }
-    // A pod container by its pod's name rather than as a bare task.
-    for f in kubernetes::list()
-        .into_iter()
-        .chain(containerd::list())
-        .chain(runc::list())
-    {
-        if !out.iter().any(|g| g.pid == f.pid) {
-            out.push(f);
+/// Every running container the engines in `types` know, in their order;
+/// a container two of them know (docker's is also a containerd task) is
+/// listed once, by the first. `process_id` has nothing to list;
+/// `command` and the resolvers not implemented yet say so.
+/// With `explicit` false (no `-t`), the resolvers not implemented yet are
+/// skipped instead.
+pub fn list(types: &[Type], explicit: bool) -> Result<Vec<Found>> {
+    let mut out: Vec<Found> = Vec::new();
+    for t in types {
+        let more = match t {
+            Type::ProcessId => Vec::new(),
+            Type::Podman => podman::list(),
+            Type::Docker => docker::list()?,
+            // A pod container under its pod's name rather than as a task.
+            Type::Containerd => containerd::list()
+                .into_iter()
+                .filter(|f| {
+                    types.contains(&Type::Kubernetes)
+                        || !f
+                            .extra
+                            .iter()
+                            .any(|(k, v)| k == "namespace" && v == "k8s.io")
+                })
+                .collect(),
+            Type::Kubernetes => kubernetes::list(),
+            Type::Runc => runc::list(),
+            _ if explicit => {
+                return Err(Error::new(format!(
+                    "listing {} containers is not supported",
+                    t.name()
+                )))
+            }
+            _ => Vec::new(),
+        };
+        for f in more {
+            if let Some(i) = out.iter().position(|g| g.pid == f.pid) {
+                // The pod's own name beats the bare task it also is.
+                if f.engine == Type::Kubernetes && out[i].engine == Type::Containerd {
+                    out[i] = f;
+                }
+            } else {
+                out.push(f);
+            }
         }
     }
     Ok(out)
@@ -268,6 +306,18 @@ pub fn list() -> Result<Vec<Found>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_ids() {
+        assert!(holds_id(b"1:cpu:/docker/abc123\n", b"abc123"));
+        assert!(holds_id(
+            b"0::/system.slice/docker-abc123.scope\n",
+            b"abc123"
+        ));
+        assert!(!holds_id(b"0::/webshop\n", b"web"));
+        assert!(!holds_id(b"0::/abc1234\n", b"abc123"));
+        assert!(holds_id(b"0::/webshop\n0::/x/web\n", b"web"));
+    }
 
     #[test]
     fn types() {
