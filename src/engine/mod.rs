@@ -3,11 +3,13 @@
 //! the existing cntr. Every resolver that knows the target is asked; two
 //! answers are an ambiguity, reported with the candidates.
 
+pub mod cli;
 pub mod command;
 pub mod containerd;
 pub mod docker;
 pub mod json;
 pub mod kubernetes;
+pub mod lxc;
 pub mod podman;
 pub mod runc;
 
@@ -193,9 +195,15 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 None => Ok(None),
             },
             // Several processes or tasks can match: each is a candidate.
-            Type::Command | Type::Containerd | Type::Kubernetes | Type::Runc | Type::Podman => {
+            Type::Command
+            | Type::Containerd
+            | Type::Kubernetes
+            | Type::Runc
+            | Type::Podman
+            | Type::Lxc => {
                 match target.to_str().map(|s| match t {
                     Type::Command => command::find(s),
+                    Type::Lxc => lxc::find(s),
                     Type::Podman => podman::find(s),
                     Type::Containerd => containerd::find(s),
                     Type::Runc => runc::find(s),
@@ -281,6 +289,7 @@ pub fn list(types: &[Type], explicit: bool) -> Result<Vec<Found>> {
                 .collect(),
             Type::Kubernetes => kubernetes::list(),
             Type::Runc => runc::list(),
+            Type::Lxc => lxc::list(),
             _ if explicit => {
                 return Err(Error::new(format!(
                     "listing {} containers is not supported",
