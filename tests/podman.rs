@@ -111,3 +111,92 @@ fn by_name_id_and_prefix() {
     drop(p);
     host.check();
 }
+
+/// Podman as the rootless user `scripts/engines` made (`CNTR_PODMAN_USER`).
+fn rootless(args: &str) -> Run {
+    let user = std::env::var("CNTR_PODMAN_USER")
+        .expect("no rootless user: run `eval \"$(scripts/engines start)\"` (scripts/test does)");
+    let conf = std::env::var("CONTAINERS_CONF").unwrap();
+    let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
+        .ok()
+        .trim()
+        .to_string();
+    let script =
+        format!("cd && XDG_RUNTIME_DIR=/run/user/{uid} CONTAINERS_CONF={conf} podman {args}");
+    Run::from(
+        Command::new("su")
+            .args(["-s", "/bin/sh", &user, "-c", &script])
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_users_rootless_container_by_name() {
+    need_root();
+    let name = format!("cntr-rl-{}", std::process::id());
+    let id = rootless(&format!(
+        "run -d --network none --name {name} cntr-busybox:test /bin/sleep infinity"
+    ))
+    .ok()
+    .trim()
+    .to_string();
+    let pid = rootless(&format!("inspect --format '{{{{.State.Pid}}}}' {name}"))
+        .ok()
+        .trim()
+        .to_string();
+    let user = std::env::var("CNTR_PODMAN_USER").unwrap();
+    let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
+        .ok()
+        .trim()
+        .to_string();
+    // By the user's name (CNTR_PODMAN_USER), or as through sudo.
+    assert_eq!(run(&["resolve", "-t", "podman", &name]).ok().trim(), pid);
+    let sudo = Run::from(
+        command(&["resolve", &id[..12]])
+            .env_remove("CNTR_PODMAN_USER")
+            .env("SUDO_UID", &uid)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(sudo.ok().trim(), pid);
+    // Root's own podman does not see it, and neither does cntr unasked.
+    let r = Run::from(
+        command(&["resolve", &name])
+            .env_remove("CNTR_PODMAN_USER")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 125, "{}", r.stdout);
+    // Root in the user's namespace: a root session on the host's side (see
+    // cntr(1), SECURITY); exec runs as root inside.
+    let r = run(&[
+        "attach",
+        &name,
+        "--",
+        "sh",
+        "-c",
+        "id -u; cat /var/lib/cntr/etc/ct-marker",
+    ]);
+    assert_eq!(r.ok(), "0\ninside-ct\n");
+    let r = run(&[
+        "exec",
+        &name,
+        "--",
+        "sh",
+        "-c",
+        "id -u; cat /etc/ct-marker; cat /proc/self/uid_map",
+    ]);
+    let text = r.ok();
+    assert!(text.starts_with("0\ninside-ct\n"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .nth(2)
+            .unwrap_or("")
+            .trim()
+            .starts_with("0          0"),
+        "exec runs in the user's namespace: {text}"
+    );
+    rootless(&format!("rm -f -t 0 {name}")).ok();
+}

@@ -94,6 +94,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
             name: line,
             pid,
             extra: Vec::new(),
+            check: super::Check::None,
         });
     }
     Ok(out)

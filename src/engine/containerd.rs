@@ -53,6 +53,7 @@ fn found(ns: &str, id: &str, pid: i32) -> Found {
         name: id.to_string(),
         pid,
         extra: vec![("namespace".into(), ns.into())],
+        check: super::Check::CgroupId,
     }
 }
 

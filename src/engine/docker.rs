@@ -97,6 +97,7 @@ fn found(j: &Json) -> Option<(Found, bool)> {
             name,
             pid,
             extra: Vec::new(),
+            check: super::Check::CgroupId,
         },
         running,
     ))

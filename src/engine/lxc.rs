@@ -61,6 +61,7 @@ fn found(path: &str, name: &str, pid: i32) -> Found {
         name: name.to_string(),
         pid,
         extra: vec![("lxcpath".into(), path.into())],
+        check: super::Check::CgroupId,
     }
 }
 

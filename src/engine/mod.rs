@@ -27,6 +27,21 @@ pub struct Found {
     pub pid: i32,
     /// More that the engine tells (kubernetes pod and namespace).
     pub extra: Vec<(String, String)>,
+    /// How the PID is checked once pinned.
+    pub check: Check,
+}
+
+/// How a resolved PID is checked to still be the container's, once
+/// pinned: between the engine's answer and `pidfd_open` the container may
+/// have died and its PID gone to another process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing to check (a PID, or a command line, given as such).
+    None,
+    /// The container's ID is a word of the process's cgroup paths.
+    CgroupId,
+    /// The process's parent is this one (podman's conmon).
+    Parent(i32),
 }
 
 impl Found {
@@ -51,15 +66,17 @@ impl Found {
         }
     }
 
-    /// Checks, once the PID is pinned, that it is still this container's:
-    /// between the engine's answer and `pidfd_open` the container may have
-    /// died and its PID gone to another process.
+    /// Checks, once the PID is pinned, that it is still this container's.
     fn verify(&self, p: &Process) -> Result<()> {
-        if matches!(self.engine, Type::ProcessId | Type::Command) {
-            return Ok(());
-        }
-        let cgroup = p.read("cgroup", 64 * 1024)?;
-        if !holds_id(&cgroup, self.id.as_bytes()) {
+        let ok = match self.check {
+            Check::None => true,
+            Check::CgroupId => holds_id(&p.read("cgroup", 64 * 1024)?, self.id.as_bytes()),
+            Check::Parent(parent) => {
+                let stat = p.read("stat", 4096)?;
+                crate::proc::parse_stat(&stat).is_some_and(|st| st.ppid == parent)
+            }
+        };
+        if !ok {
             return Err(Error::new(format!(
                 "process {} is no longer {}'s",
                 self.pid,
@@ -189,6 +206,7 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 name: pid.to_string(),
                 pid,
                 extra: Vec::new(),
+                check: Check::None,
             })),
             Type::Docker => match target.to_str() {
                 Some(s) => docker::find(s),

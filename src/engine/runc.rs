@@ -57,6 +57,7 @@ fn found(id: &str, pid: i32) -> Found {
         name: id.to_string(),
         pid,
         extra: Vec::new(),
+        check: super::Check::CgroupId,
     }
 }
 
