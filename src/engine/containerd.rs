@@ -9,7 +9,7 @@
 //! cgroup before use (see `Found::verify`), and a dead one is reported.
 
 use super::{Found, Type};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub fn tasks_dir() -> String {
     let state = std::env::var_os("CNTR_CONTAINERD_STATE").map(|s| s.to_string_lossy().into_owned());
@@ -63,31 +63,17 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     if !plausible(target) {
         return Ok(Vec::new());
     }
-    let all = tasks();
-    let exact: Vec<_> = all.iter().filter(|(_, id, _)| id == target).collect();
-    let hits = if exact.is_empty() {
-        all.iter()
-            .filter(|(_, id, _)| id.starts_with(target))
-            .collect()
-    } else {
-        exact
-    };
-    // A dead task among several matches is no candidate; only when every
-    // match is dead is that the answer.
-    let alive = |pid: &Option<i32>| pid.is_some_and(crate::proc::running);
-    let out: Vec<Found> = hits
-        .iter()
-        .filter(|(_, _, pid)| alive(pid))
-        .map(|(ns, id, pid)| found(ns, id, pid.unwrap_or(0)))
-        .collect();
-    if out.is_empty() {
-        if let Some((ns, id, _)) = hits.first() {
-            return Err(Error::new(format!(
-                "containerd container {id} (namespace {ns}) is not running"
-            )));
-        }
-    }
-    Ok(out)
+    super::pick(
+        &tasks(),
+        target,
+        |(_, id, _)| id == target,
+        |(_, id, _)| id,
+        |(ns, id, pid)| {
+            pid.filter(|&p| crate::proc::running(p))
+                .map(|p| found(ns, id, p))
+        },
+        |(ns, id, _)| format!("containerd container {id} (namespace {ns}) is not running"),
+    )
 }
 
 /// Every task with a live PID.

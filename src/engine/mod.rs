@@ -87,6 +87,32 @@ impl Found {
     }
 }
 
+/// The candidates among an engine's containers `all` for `target`: those
+/// `exact` matches (a name, a full ID) if there are any, else those whose
+/// ID starts with it. `running` turns one whose process runs into a
+/// candidate; when none of the matches runs, that is the answer, said of
+/// the first by `stopped`.
+fn pick<E>(
+    all: &[E],
+    target: &str,
+    exact: impl Fn(&E) -> bool,
+    id: impl Fn(&E) -> &str,
+    running: impl Fn(&E) -> Option<Found>,
+    stopped: impl Fn(&E) -> String,
+) -> Result<Vec<Found>> {
+    let exact: Vec<&E> = all.iter().filter(|e| exact(e)).collect();
+    let hits = if exact.is_empty() {
+        all.iter().filter(|e| id(e).starts_with(target)).collect()
+    } else {
+        exact
+    };
+    let out: Vec<Found> = hits.iter().filter_map(|e| running(e)).collect();
+    match (out.is_empty(), hits.first()) {
+        (true, Some(e)) => Err(Error::new(stopped(e))),
+        _ => Ok(out),
+    }
+}
+
 /// Whether `id` occurs in `cgroup` as a word of its own (not followed or
 /// preceded by a letter or digit): `/docker/ID`, `docker-ID.scope`,
 /// `/kubepods/.../ID`, but not `web` inside `/webshop`.

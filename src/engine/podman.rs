@@ -18,7 +18,7 @@
 
 use super::json::Json;
 use super::{Check, Found, Type};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
@@ -197,26 +197,19 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     if target.is_empty() {
         return Ok(Vec::new());
     }
-    let all = containers();
-    let exact: Vec<&Entry> = all
-        .iter()
-        .filter(|e| e.id == target || e.names.iter().any(|n| n == target))
-        .collect();
-    let hits = if exact.is_empty() {
-        all.iter().filter(|e| e.id.starts_with(target)).collect()
-    } else {
-        exact
-    };
-    let out: Vec<Found> = hits.iter().filter_map(|e| found(e)).collect();
-    if out.is_empty() {
-        if let Some(e) = hits.first() {
-            let name = e.names.first().unwrap_or(&e.id);
-            return Err(Error::new(format!(
-                "podman container {name} is not running"
-            )));
-        }
-    }
-    Ok(out)
+    super::pick(
+        &containers(),
+        target,
+        |e| e.id == target || e.names.iter().any(|n| n == target),
+        |e| &e.id,
+        found,
+        |e| {
+            format!(
+                "podman container {} is not running",
+                e.names.first().unwrap_or(&e.id)
+            )
+        },
+    )
 }
 
 /// Every running container.

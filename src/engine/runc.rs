@@ -6,7 +6,7 @@
 
 use super::json::Json;
 use super::{Found, Type};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 const STATE_LIMIT: usize = 4 << 20;
 
@@ -66,25 +66,14 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     if !super::containerd::plausible(target) {
         return Ok(Vec::new());
     }
-    let all = states();
-    let exact: Vec<_> = all.iter().filter(|(id, _)| id == target).collect();
-    let hits = if exact.is_empty() {
-        all.iter()
-            .filter(|(id, _)| id.starts_with(target))
-            .collect()
-    } else {
-        exact
-    };
-    let out: Vec<Found> = hits
-        .iter()
-        .filter_map(|(id, pid)| pid.filter(|&p| alive(p)).map(|p| found(id, p)))
-        .collect();
-    if out.is_empty() {
-        if let Some((id, _)) = hits.first() {
-            return Err(Error::new(format!("runc container {id} is not running")));
-        }
-    }
-    Ok(out)
+    super::pick(
+        &states(),
+        target,
+        |(id, _)| id == target,
+        |(id, _)| id,
+        |(id, pid)| pid.filter(|&p| alive(p)).map(|p| found(id, p)),
+        |(id, _)| format!("runc container {id} is not running"),
+    )
 }
 
 /// Every running container.
