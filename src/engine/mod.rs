@@ -10,6 +10,7 @@ pub mod docker;
 pub mod json;
 pub mod kubernetes;
 pub mod lxc;
+pub mod nspawn;
 pub mod podman;
 pub mod runc;
 
@@ -224,60 +225,49 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
     let mut found: Vec<Found> = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
     let mut tried = Vec::new();
+    // A target that is not UTF-8 can only be a PID (which it is not).
+    let name = target.to_str();
     for t in &types {
-        let answer = match t {
-            Type::ProcessId => Ok(crate::proc::parse_pid(target).map(|pid| Found {
-                engine: Type::ProcessId,
-                id: pid.to_string(),
-                name: pid.to_string(),
-                pid,
-                extra: Vec::new(),
-                check: Check::None,
-            })),
-            Type::Docker => match target.to_str() {
-                Some(s) => docker::find(s),
-                None => Ok(None),
-            },
-            // Several processes or tasks can match: each is a candidate.
-            Type::Command
-            | Type::Containerd
-            | Type::Kubernetes
-            | Type::Runc
-            | Type::Podman
-            | Type::Lxc => {
-                match target.to_str().map(|s| match t {
-                    Type::Command => command::find(s),
-                    Type::Lxc => lxc::find(s),
-                    Type::Podman => podman::find(s),
-                    Type::Containerd => containerd::find(s),
-                    Type::Runc => runc::find(s),
-                    _ => kubernetes::find(s),
-                }) {
-                    Some(Ok(list)) => {
-                        tried.push(t.name());
-                        for f in list {
-                            if !found.iter().any(|g| g.pid == f.pid) {
-                                found.push(f);
-                            }
-                        }
-                        continue;
-                    }
-                    Some(Err(e)) => Err(e),
-                    None => Ok(None),
-                }
-            }
+        let answer: Result<Vec<Found>> = match (t, name) {
+            (Type::ProcessId, _) => Ok(crate::proc::parse_pid(target)
+                .map(|pid| Found {
+                    engine: Type::ProcessId,
+                    id: pid.to_string(),
+                    name: pid.to_string(),
+                    pid,
+                    extra: Vec::new(),
+                    check: Check::None,
+                })
+                .into_iter()
+                .collect()),
+            (_, None) => Ok(Vec::new()),
+            (Type::Docker, Some(s)) => docker::find(s).map(|f| f.into_iter().collect()),
+            (Type::Podman, Some(s)) => podman::find(s),
+            (Type::Nspawn, Some(s)) => nspawn::find(s),
+            (Type::Lxc, Some(s)) => lxc::find(s),
+            (Type::Containerd, Some(s)) => containerd::find(s),
+            (Type::Kubernetes, Some(s)) => kubernetes::find(s),
+            (Type::Runc, Some(s)) => runc::find(s),
+            (Type::Command, Some(s)) => command::find(s),
             // Not resolvable yet: said when asked for by name, skipped in
             // the default order.
-            _ if explicit => Err(Error::new(format!(
+            (Type::Lxd, _) if explicit => Err(Error::new(format!(
                 "resolving {} containers is not supported yet",
                 t.name()
             ))),
-            _ => continue,
+            (Type::Lxd, _) => continue,
         };
         tried.push(t.name());
         match answer {
-            Ok(Some(f)) if !found.iter().any(|g| g.pid == f.pid) => found.push(f),
-            Ok(_) => {}
+            // Several processes or tasks can match: each is a candidate,
+            // and a process two engines name counts once.
+            Ok(list) => {
+                for f in list {
+                    if !found.iter().any(|g| g.pid == f.pid) {
+                        found.push(f);
+                    }
+                }
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -334,6 +324,7 @@ pub fn list(types: &[Type], explicit: bool) -> Result<Vec<Found>> {
             Type::Kubernetes => kubernetes::list(),
             Type::Runc => runc::list(),
             Type::Lxc => lxc::list(),
+            Type::Nspawn => nspawn::list(),
             _ if explicit => {
                 return Err(Error::new(format!(
                     "listing {} containers is not supported",
