@@ -83,7 +83,7 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
             Some(t) => cntr::engine::parse_types(t)?,
             None => cntr::engine::DEFAULT.to_vec(),
         };
-        for f in cntr::engine::list(&types, o.types.is_some())? {
+        for f in cntr::engine::list(&types)? {
             let line = if o.json {
                 json(&f, None)?
             } else {

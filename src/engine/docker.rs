@@ -3,16 +3,10 @@
 //! costs about a millisecond where a `docker` CLI start costs twenty. The
 //! daemon itself resolves a name, a full ID or a unique ID prefix.
 
+use super::http::get;
 use super::json::Json;
 use super::Found;
 use crate::error::{Error, Result};
-use rustix::fd::OwnedFd;
-use std::time::Duration;
-
-/// The most of an API answer that is read.
-const ANSWER_LIMIT: usize = 8 << 20;
-/// How long the daemon may take to answer.
-const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The socket path, if the configuration names a unix socket.
 fn socket() -> Option<String> {
@@ -32,55 +26,6 @@ fn plausible(s: &str) -> bool {
         && b[0].is_ascii_alphanumeric()
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
-}
-
-/// Sends `GET path` and returns the status code and body.
-fn get(sock: &str, path: &str) -> std::result::Result<(u16, Vec<u8>), rustix::io::Errno> {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-    let fd: OwnedFd = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )?;
-    rustix::net::sockopt::set_socket_timeout(
-        &fd,
-        rustix::net::sockopt::Timeout::Recv,
-        Some(TIMEOUT),
-    )?;
-    rustix::net::sockopt::set_socket_timeout(
-        &fd,
-        rustix::net::sockopt::Timeout::Send,
-        Some(TIMEOUT),
-    )?;
-    rustix::net::connect(&fd, &SocketAddrUnix::new(sock)?)?;
-    let req = format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: cntr\r\n\r\n");
-    let mut rest = req.as_bytes();
-    while !rest.is_empty() {
-        let n = rustix::io::write(&fd, rest)?;
-        rest = &rest[n..];
-    }
-    // HTTP/1.0: the daemon closes the connection after the answer.
-    let raw = crate::proc::read_fd(&fd, ANSWER_LIMIT + 1)?;
-    if raw.len() > ANSWER_LIMIT {
-        return Err(rustix::io::Errno::FBIG);
-    }
-    let head_end = memchr::memmem::find(&raw, b"\r\n\r\n").ok_or(rustix::io::Errno::PROTO)?;
-    let status_line = raw[..head_end].split(|&c| c == b'\n').next().unwrap_or(b"");
-    let code = std::str::from_utf8(status_line)
-        .ok()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or(rustix::io::Errno::PROTO)?;
-    if memchr::memmem::find(
-        &raw[..head_end].to_ascii_lowercase(),
-        b"transfer-encoding: chunked",
-    )
-    .is_some()
-    {
-        return Err(rustix::io::Errno::PROTO);
-    }
-    Ok((code, raw[head_end + 4..].to_vec()))
 }
 
 /// A container from an inspect answer.

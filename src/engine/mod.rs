@@ -7,9 +7,11 @@ pub mod cli;
 pub mod command;
 pub mod containerd;
 pub mod docker;
+pub mod http;
 pub mod json;
 pub mod kubernetes;
 pub mod lxc;
+pub mod lxd;
 pub mod nspawn;
 pub mod podman;
 pub mod runc;
@@ -213,7 +215,6 @@ pub fn parse_types(s: &OsStr) -> Result<Vec<Type>> {
 /// Resolves `target` with the resolvers `types` names (the default order
 /// when `None`).
 pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
-    let explicit = types.is_some();
     let types = match types {
         Some(t) => parse_types(t)?,
         None => DEFAULT.to_vec(),
@@ -248,14 +249,8 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
             (Type::Containerd, Some(s)) => containerd::find(s),
             (Type::Kubernetes, Some(s)) => kubernetes::find(s),
             (Type::Runc, Some(s)) => runc::find(s),
+            (Type::Lxd, Some(s)) => lxd::find(s),
             (Type::Command, Some(s)) => command::find(s),
-            // Not resolvable yet: said when asked for by name, skipped in
-            // the default order.
-            (Type::Lxd, _) if explicit => Err(Error::new(format!(
-                "resolving {} containers is not supported yet",
-                t.name()
-            ))),
-            (Type::Lxd, _) => continue,
         };
         tried.push(t.name());
         match answer {
@@ -299,11 +294,10 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
 
 /// Every running container the engines in `types` know, in their order;
 /// a container two of them know (docker's is also a containerd task) is
-/// listed once, by the first. `process_id` has nothing to list;
-/// `command` and the resolvers not implemented yet say so.
-/// With `explicit` false (no `-t`), the resolvers not implemented yet are
-/// skipped instead.
-pub fn list(types: &[Type], explicit: bool) -> Result<Vec<Found>> {
+/// listed once, by the first, but a pod container under its pod's name.
+/// `process_id` has nothing to list, and `command` (any process at all)
+/// says so.
+pub fn list(types: &[Type]) -> Result<Vec<Found>> {
     let mut out: Vec<Found> = Vec::new();
     for t in types {
         let more = match t {
@@ -325,13 +319,8 @@ pub fn list(types: &[Type], explicit: bool) -> Result<Vec<Found>> {
             Type::Runc => runc::list(),
             Type::Lxc => lxc::list(),
             Type::Nspawn => nspawn::list(),
-            _ if explicit => {
-                return Err(Error::new(format!(
-                    "listing {} containers is not supported",
-                    t.name()
-                )))
-            }
-            _ => Vec::new(),
+            Type::Lxd => lxd::list()?,
+            Type::Command => return Err(Error::usage("--list lists containers, not commands")),
         };
         for f in more {
             if let Some(i) = out.iter().position(|g| g.pid == f.pid) {
