@@ -16,9 +16,10 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "\
-Usage: cntr attach [-t TYPES] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD [ARGS...]]
+Usage: cntr attach [-t TYPES] [-u USER] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD [ARGS...]]
 Run the host's $SHELL (or CMD) inside the container's namespaces, with the container's files at the base dir.
 
+  -u, --user USER      also find USER's rootless podman containers (name or uid)
   -t, --type TYPES     comma list of resolvers to try: process_id, podman, docker,
                        nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --apparmor MODE  auto: take on the target's AppArmor/SELinux label; off: do not
@@ -40,6 +41,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
 
 struct Opts {
     types: Option<OsString>,
+    user: Option<OsString>,
     lsm_off: bool,
     dry_run: bool,
     target: OsString,
@@ -50,6 +52,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     let (mut types, mut lsm_off, mut dry_run, mut target) = (None, false, false, None::<OsString>);
+    let mut user = None;
     let mut cmd = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
@@ -58,6 +61,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                 cntr::engine::parse_types(&v)?;
                 types = Some(v);
             }
+            Short('u') | Long("user") => user = Some(p.value()?),
             Long("apparmor") => {
                 lsm_off = match p.value()?.to_str() {
                     Some("auto") => false,
@@ -87,6 +91,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     let target = target.ok_or_else(|| Error::usage("missing target"))?;
     Ok(Some(Opts {
         types,
+        user,
         lsm_off,
         dry_run,
         target,
@@ -124,6 +129,9 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
     let mut c = vec![w("cntr-resolve")];
     if let Some(t) = &o.types {
         c.extend([w("-t"), t.clone()]);
+    }
+    if let Some(u) = &o.user {
+        c.extend([w("-u"), u.clone()]);
     }
     if o.target.as_bytes().starts_with(b"-") {
         c.push(w("--"));

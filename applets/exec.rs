@@ -12,9 +12,10 @@ use cntr::handoff::Handoff;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr exec [-t TYPES] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD [ARGS...]]
+Usage: cntr exec [-t TYPES] [-u USER] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD [ARGS...]]
 Run the container's own CMD (default /bin/sh) inside the container, as docker exec would.
 
+  -u, --user USER      also find USER's rootless podman containers (name or uid)
   -t, --type TYPES     comma list of resolvers to try: process_id, podman, docker,
                        nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --apparmor MODE  auto: take on the target's AppArmor/SELinux label; off: do not

@@ -12,9 +12,10 @@ use cntr::proc::Process;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr-resolve [-t TYPES] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
+Usage: cntr-resolve [-t TYPES] [-u USER] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
+  -u, --user USER   also find USER's rootless podman containers (name or uid)
   -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
                     nspawn, lxc, lxd, containerd, kubernetes, runc, command
       --json        print one JSON object per line instead of the PID
@@ -40,6 +41,13 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') | Long("type") => types = Some(p.value()?),
+            Short('u') | Long("user") => {
+                let u = p.value()?;
+                let u = u
+                    .to_str()
+                    .ok_or_else(|| Error::usage("--user must be UTF-8"))?;
+                cntr::engine::podman::set_user(u);
+            }
             Long("json") => json = true,
             Long("list") => list = true,
             Short('k') | Long("keep-fds") => keep = true,

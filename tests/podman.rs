@@ -160,6 +160,22 @@ fn a_users_rootless_container_by_name() {
             .unwrap(),
     );
     assert_eq!(sudo.ok().trim(), pid);
+    // Or named with -u, on the command line.
+    let r = Run::from(
+        command(&[
+            "attach",
+            "-u",
+            &user,
+            &name,
+            "--",
+            "cat",
+            "/var/lib/cntr/etc/ct-marker",
+        ])
+        .env_remove("CNTR_PODMAN_USER")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(r.ok(), "inside-ct\n");
     // Root's own podman does not see it, and neither does cntr unasked.
     let r = Run::from(
         command(&["resolve", &name])

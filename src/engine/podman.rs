@@ -8,8 +8,9 @@
 //! Root's containers live in `/var/lib/containers/storage` and
 //! `/run/containers/storage` (or `CNTR_PODMAN_ROOT` and
 //! `CNTR_PODMAN_RUNROOT`). Root's podman cannot see a user's rootless
-//! containers; cntr also reads those of the invoking user (`SUDO_UID`, as
-//! when run through sudo) or of `CNTR_PODMAN_USER` (a user name or uid):
+//! containers; cntr also reads those of the user `-u/--user` names, or of
+//! `CNTR_PODMAN_USER` (a user name or uid), or of the invoking user
+//! (`SUDO_UID`, as when run through sudo):
 //! `~/.local/share/containers/storage` and `/run/user/UID/containers`.
 //! That user controls those files, so they are opened below the user's
 //! directories without following any symlink, as regular files, bounded and
@@ -34,10 +35,23 @@ fn var(name: &str, default: &str) -> String {
     std::env::var_os(name).map_or_else(|| default.to_string(), |v| v.to_string_lossy().into_owned())
 }
 
+thread_local! {
+    // The user `-u/--user` names (cntr-resolve, attach, exec).
+    static USER_HINT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reads the rootless containers of `user` (a name or uid) too, as the
+/// `--user` option asks; it comes before `CNTR_PODMAN_USER` and `SUDO_UID`.
+pub fn set_user(user: &str) {
+    USER_HINT.with(|h| *h.borrow_mut() = Some(user.to_string()));
+}
+
 /// The uid and home of the user whose rootless containers are read too.
 fn rootless_user() -> Option<(u32, String)> {
-    let hint = std::env::var_os("CNTR_PODMAN_USER").or_else(|| std::env::var_os("SUDO_UID"))?;
-    let hint = hint.to_str()?.to_string();
+    let hint = USER_HINT
+        .with(|h| h.borrow().clone())
+        .or_else(|| std::env::var_os("CNTR_PODMAN_USER").and_then(|h| h.into_string().ok()))
+        .or_else(|| std::env::var_os("SUDO_UID").and_then(|h| h.into_string().ok()))?;
     let passwd = crate::proc::read(rustix::fs::CWD, "/etc/passwd", 4 << 20).ok()?;
     for line in passwd.split(|&c| c == b'\n') {
         let f: Vec<&[u8]> = line.split(|&c| c == b':').collect();
