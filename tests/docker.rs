@@ -250,3 +250,39 @@ fn a_name_two_engines_know_is_ambiguous() {
         ct.pid.to_string()
     );
 }
+
+/// Without the daemon's socket where cntr looks, the docker CLI is asked:
+/// its context names the socket.
+#[test]
+fn the_cli_when_the_socket_is_elsewhere() {
+    let d = Docker::run(&unique("cli"));
+    let config = std::env::temp_dir().join(format!("cntr-docker-config-{}", std::process::id()));
+    std::fs::create_dir_all(&config).unwrap();
+    let cfg = config.to_str().unwrap();
+    let host = docker_host();
+    Run::from(
+        Command::new("docker")
+            .args([
+                "--config",
+                cfg,
+                "context",
+                "create",
+                "cntr-test",
+                "--docker",
+                &format!("host={host}"),
+            ])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    let r = Run::from(
+        command(&["resolve", "-t", "docker", &d.name])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .env("DOCKER_CONFIG", cfg)
+            .env("DOCKER_CONTEXT", "cntr-test")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.ok().trim(), d.pid().to_string());
+    std::fs::remove_dir_all(&config).unwrap();
+}

@@ -41,6 +41,12 @@ pub fn which(name: &str) -> Option<String> {
 
 /// Runs `tool args`, killing it after `timeout`.
 pub fn run(tool: &str, args: &[&str], timeout: Duration) -> Result<Output> {
+    run_env(tool, args, &[], timeout)
+}
+
+/// Like [`run`], with `extra` (`KEY=VALUE`) added to the minimal
+/// environment: what a tool needs to find its own configuration.
+pub fn run_env(tool: &str, args: &[&str], extra: &[Vec<u8>], timeout: Duration) -> Result<Output> {
     let pipe = || rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ctx("create a pipe");
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -60,10 +66,11 @@ pub fn run(tool: &str, args: &[&str], timeout: Duration) -> Result<Output> {
                     .chain(args.iter().copied())
                     .map(OsString::from)
                     .collect();
-                let env = [
+                let mut env = vec![
                     b"PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_vec(),
                     b"LC_ALL=C".to_vec(),
                 ];
+                env.extend_from_slice(extra);
                 let _ = crate::exec::exec(&argv, &env, b"");
             }
             sys::exit_now(127);

@@ -1,7 +1,8 @@
 //! Docker: the Engine API on its unix socket (`$DOCKER_HOST` when it is a
 //! `unix://` address, else `/var/run/docker.sock`). One HTTP/1.0 request
-//! costs about a millisecond where a `docker` CLI start costs twenty. The
-//! daemon itself resolves a name, a full ID or a unique ID prefix.
+//! costs well under a millisecond where a `docker` CLI start costs twenty.
+//! The daemon itself resolves a name, a full ID or a unique ID prefix.
+//! Only when there is no such socket is the `docker` CLI asked.
 
 use super::http::get;
 use super::json::Json;
@@ -54,9 +55,11 @@ pub fn find(target: &str) -> Result<Option<Found>> {
     let Some(sock) = socket() else {
         return Err(Error::new("docker: DOCKER_HOST is not a unix socket"));
     };
-    if !plausible(target) || rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err()
-    {
+    if !plausible(target) {
         return Ok(None);
+    }
+    if rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err() {
+        return by_cli(target);
     }
     let (code, body) = match get(&sock, &format!("/containers/{target}/json")) {
         Ok(r) => r,
@@ -85,6 +88,66 @@ pub fn find(target: &str) -> Result<Option<Found>> {
         )));
     }
     Ok(Some(f))
+}
+
+/// Without the socket, the `docker` CLI, if there is one: its contexts may
+/// name a daemon elsewhere on this host (a rootless dockerd's socket, say).
+/// It gets only what it needs to find its configuration: `HOME`,
+/// `DOCKER_CONFIG` and `DOCKER_CONTEXT`.
+fn by_cli(target: &str) -> Result<Option<Found>> {
+    let Some(tool) = super::cli::which("docker") else {
+        return Ok(None);
+    };
+    let extra: Vec<Vec<u8>> = ["HOME", "DOCKER_CONFIG", "DOCKER_CONTEXT"]
+        .iter()
+        .filter_map(|k| {
+            std::env::var_os(k).map(|v| [k.as_bytes(), b"=", v.as_encoded_bytes()].concat())
+        })
+        .collect();
+    let format = "{{.Id}} {{.Name}} {{.State.Running}} {{.State.Pid}}";
+    let out = super::cli::run_env(
+        &tool,
+        &[
+            "inspect",
+            "--type",
+            "container",
+            "--format",
+            format,
+            "--",
+            target,
+        ],
+        &extra,
+        std::time::Duration::from_secs(5),
+    )?;
+    if out.code != Some(0) {
+        // No such container, or no daemon to ask.
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [id, name, running, pid] = f[..] else {
+        return Err(Error::new(format!(
+            "docker: unexpected answer {:?}",
+            text.trim()
+        )));
+    };
+    let pid: i32 = pid
+        .parse()
+        .map_err(|_| Error::new(format!("docker: unexpected PID {pid:?}")))?;
+    let name = name.trim_start_matches('/').to_string();
+    if running != "true" || pid <= 0 {
+        return Err(Error::new(format!(
+            "docker container {name} is not running"
+        )));
+    }
+    Ok(Some(Found {
+        engine: super::Type::Docker,
+        id: id.to_string(),
+        name,
+        pid,
+        extra: Vec::new(),
+        check: super::Check::CgroupId,
+    }))
 }
 
 /// Every running container.
