@@ -90,11 +90,17 @@ pub fn find(target: &str) -> Result<Option<Found>> {
     Ok(Some(f))
 }
 
-/// Without the socket, the `docker` CLI, if there is one: its contexts may
-/// name a daemon elsewhere on this host (a rootless dockerd's socket, say).
+/// Without the socket, the `docker` CLI, if there is one and it is set to
+/// a context: that may name a daemon elsewhere on this host (a rootless
+/// dockerd's socket, say).
 /// It gets only what it needs to find its configuration: `HOME`,
 /// `DOCKER_CONFIG` and `DOCKER_CONTEXT`.
 fn by_cli(target: &str) -> Result<Option<Found>> {
+    // The CLI costs tens of milliseconds, and without a context of its own
+    // it would ask the very socket that is not there.
+    if !cli_has_context() {
+        return Ok(None);
+    }
     let Some(tool) = super::cli::which("docker") else {
         return Ok(None);
     };
@@ -148,6 +154,25 @@ fn by_cli(target: &str) -> Result<Option<Found>> {
         extra: Vec::new(),
         check: super::Check::CgroupId,
     }))
+}
+
+/// Whether the docker CLI is set to a context other than the default one:
+/// `DOCKER_CONTEXT`, or `currentContext` in its config.json
+/// (`$DOCKER_CONFIG`, else `$HOME/.docker`).
+fn cli_has_context() -> bool {
+    if std::env::var_os("DOCKER_CONTEXT").is_some_and(|c| !c.is_empty() && c != "default") {
+        return true;
+    }
+    let dir = match (std::env::var_os("DOCKER_CONFIG"), std::env::var_os("HOME")) {
+        (Some(d), _) => d.to_string_lossy().into_owned(),
+        (None, Some(h)) => format!("{}/.docker", h.to_string_lossy()),
+        (None, None) => return false,
+    };
+    crate::proc::read(rustix::fs::CWD, &format!("{dir}/config.json"), 1 << 20)
+        .ok()
+        .and_then(|b| Json::parse(&b))
+        .and_then(|j| j.get("currentContext").and_then(Json::str).map(|c| !c.is_empty() && c != "default"))
+        .unwrap_or(false)
 }
 
 /// Every running container.
