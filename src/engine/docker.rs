@@ -171,7 +171,11 @@ fn cli_has_context() -> bool {
     crate::proc::read(rustix::fs::CWD, &format!("{dir}/config.json"), 1 << 20)
         .ok()
         .and_then(|b| Json::parse(&b))
-        .and_then(|j| j.get("currentContext").and_then(Json::str).map(|c| !c.is_empty() && c != "default"))
+        .and_then(|j| {
+            j.get("currentContext")
+                .and_then(Json::str)
+                .map(|c| !c.is_empty() && c != "default")
+        })
         .unwrap_or(false)
 }
 
