@@ -5,20 +5,14 @@
 
 mod common;
 use common::*;
-use std::process::Command;
-
-fn docker(args: &[&str]) -> Run {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    assert!(
-        std::env::var_os("CNTR_CONTAINERD_STATE").is_some() && host.starts_with("unix://"),
-        "no engines: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
-    );
-    Run::from(Command::new("docker").args(args).output().unwrap())
-}
 
 #[test]
 fn attach_and_exec_by_task_id_and_prefix() {
     need_root();
+    assert!(
+        std::env::var_os("CNTR_CONTAINERD_STATE").is_some(),
+        "no containerd state dir: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
+    );
     let name = format!("cntr-ctd-{}", std::process::id());
     let id = docker(&[
         "run",

@@ -5,16 +5,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
-
-fn docker(args: &[&str]) -> Run {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    assert!(
-        host.starts_with("unix://"),
-        "no dockerd: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
-    );
-    Run::from(Command::new("docker").args(args).output().unwrap())
-}
 
 /// What the debug container needs instead of --privileged (which cannot
 /// start on a host whose root lacks CAP_SYS_RESOURCE, as here): the host's

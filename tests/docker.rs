@@ -18,16 +18,6 @@ fn docker_host() -> String {
     host
 }
 
-fn docker(args: &[&str]) -> Run {
-    Run::from(
-        Command::new("docker")
-            .env("DOCKER_HOST", docker_host())
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
 /// A running docker container, removed on drop.
 struct Docker {
     id: String,

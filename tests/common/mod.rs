@@ -502,3 +502,15 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
 }
+
+/// `docker ARGS` against the dockerd `scripts/engines start` runs (its
+/// `DOCKER_HOST`); the test fails, it does not skip, when there is none.
+pub fn docker(args: &[&str]) -> Run {
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let path = host.strip_prefix("unix://").unwrap_or("");
+    assert!(
+        std::path::Path::new(path).exists(),
+        "no dockerd at DOCKER_HOST={host:?}: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
+    );
+    Run::from(Command::new("docker").args(args).output().unwrap())
+}
