@@ -321,3 +321,29 @@ fn signals_to_cntr_reach_the_command() {
         assert_eq!(status.code(), Some(code), "SIG{sig}");
     }
 }
+
+/// `kill -9` of cntr ends the command it runs in the container (the
+/// parent-death signal, kept across the change of credentials).
+#[test]
+fn kill_9_of_cntr_ends_the_command() {
+    let ct = Container::start(Variant::User);
+    for front in ["attach", "exec"] {
+        let mut c = command(&[front, &ct.pid.to_string(), "--", "sleep", "61"]);
+        c.stdout(std::process::Stdio::null());
+        let (mut child, sleeper) = spawn_session(c, "sleep 61");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let gone = wait_for(3, || {
+            let stat = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
+            (stat.is_empty()
+                || stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z'))
+            .then_some(())
+        });
+        assert!(gone.is_some(), "{front}: the command outlived cntr");
+    }
+}
