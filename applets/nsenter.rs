@@ -123,8 +123,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         }
         sys::Fork::Parent(child) => {
             // The parent stays outside the container's PID namespace and
-            // needs none of the target's fds.
+            // needs none of the target's fds, nor any the caller leaked.
             drop(h);
+            sys::close_all_but(&[]).ctx("close fds")?;
             wait_child(child, set)
         }
     }

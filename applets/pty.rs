@@ -133,6 +133,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         sys::Fork::Parent(child) => {
             drop(h);
             drop(peer);
+            // The relay keeps the master and stdio, nothing the caller
+            // leaked to cntr.
+            sys::close_all_but(&[rustix::fd::AsRawFd::as_raw_fd(&master)]).ctx("close fds")?;
             // Raw mode only where the user types: an output-only terminal
             // keeps its settings.
             let raw = if ttys[0] {

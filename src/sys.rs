@@ -156,12 +156,27 @@ pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `close_range(first, ~0, 0)`, see close_range(2). Used only in a child
-/// that must hold nothing it was not given.
-pub fn close_from(first: u32) -> Result<(), Errno> {
-    // SAFETY: close_range takes plain integers; the caller owns no
-    // OwnedFd above `first` that it will use again.
-    check(unsafe { sc::syscall!(CLOSE_RANGE, first as usize, u32::MAX as usize, 0) })?;
+/// `close_range(2)` over every fd from 3 on but those in `keep`: for the
+/// processes cntr leaves waiting beside a session (the parent that relays
+/// signals, the terminal relay), which must hold nothing the caller leaked
+/// to cntr. The caller must own no other fd it will use again.
+pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter(|&&fd| fd > 2)
+        .map(|&fd| fd as u32)
+        .collect();
+    keep.sort_unstable();
+    let mut first = 3u32;
+    for k in keep.into_iter().chain(std::iter::once(u32::MAX)) {
+        if k > first {
+            let last = if k == u32::MAX { u32::MAX } else { k - 1 };
+            // SAFETY: close_range takes plain integers; the fds it closes
+            // are owned by nothing the caller uses again.
+            check(unsafe { sc::syscall!(CLOSE_RANGE, first as usize, last as usize, 0) })?;
+        }
+        first = k.saturating_add(1);
+    }
     Ok(())
 }
 

@@ -347,3 +347,36 @@ fn kill_9_of_cntr_ends_the_command() {
         assert!(gone.is_some(), "{front}: the command outlived cntr");
     }
 }
+
+/// What the processes cntr leaves running during a session hold: the
+/// waiting parent (and, with a terminal, the relay) keep stdio, a signalfd
+/// and the pseudo-terminal's master, never a directory or a host file a
+/// container process could steal through /proc.
+#[test]
+fn cntr_processes_hold_only_a_whitelist_of_fds() {
+    let ct = Container::start(Variant::Docker);
+    let mut c = command(&["attach", &ct.pid.to_string(), "--", "sleep", "62"]);
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let (mut child, sleeper) = spawn_session(c, "sleep 62");
+    let mut cntr_procs = vec![child.id() as i32];
+    cntr_procs.extend(
+        descendants(child.id() as i32)
+            .into_iter()
+            .filter(|&p| p != sleeper),
+    );
+    for p in cntr_procs {
+        for fd in fds(p) {
+            let target = std::fs::read_link(format!("/proc/{p}/fd/{fd}")).unwrap_or_default();
+            let t = target.to_string_lossy();
+            let allowed = (fd <= 2
+                && (t == "/dev/null" || t.starts_with("pipe:") || t.starts_with("/dev/pts/")))
+                || t == "anon_inode:[signalfd]"
+                || t == "/dev/ptmx"
+                || t.starts_with("/dev/pts/");
+            assert!(allowed, "process {p} ({}) holds fd {fd} -> {t}", cmdline(p));
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

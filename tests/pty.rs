@@ -146,3 +146,44 @@ fn terminal_settings_come_back() {
         );
     }
 }
+
+/// With a terminal: the relay holds stdio, the master and a signalfd; the
+/// waiting parent stdio (the peer) and a signalfd; no directory, no file.
+#[test]
+fn the_relay_holds_only_its_terminal() {
+    let ct = Container::start(Variant::Docker);
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qefc",
+            &format!("{} attach {} -- sleep 63", cntr_bin().display(), ct.pid),
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sleeper = wait_for(10, || {
+        descendants(child.id() as i32)
+            .into_iter()
+            .find(|&p| cmdline(p) == "sleep 63")
+    })
+    .expect("session");
+    let procs: Vec<i32> = descendants(child.id() as i32)
+        .into_iter()
+        .filter(|&p| p != sleeper && cmdline(p).contains("cntr"))
+        .collect();
+    assert!(
+        procs.len() >= 2,
+        "the relay and the waiting parent: {procs:?}"
+    );
+    for p in procs {
+        for fd in fds(p) {
+            let t = std::fs::read_link(format!("/proc/{p}/fd/{fd}")).unwrap_or_default();
+            let t = t.to_string_lossy();
+            let ok = t == "anon_inode:[signalfd]" || t == "/dev/ptmx" || t.starts_with("/dev/pts/");
+            assert!(ok, "process {p} holds fd {fd} -> {t}");
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
