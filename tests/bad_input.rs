@@ -195,3 +195,31 @@ fn bad_base_dir() {
     assert!(std::fs::read_dir(&other).unwrap().next().is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn closed_stdio_long_and_non_utf8_values() {
+    let host = HostState::take();
+    // Closed stdin, stdout and stderr: cntr puts /dev/null there and still
+    // fails with 125, writing nowhere it should not.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} attach 999999 -- true <&- >&- 2>&-; echo $?",
+            cntr_bin().display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "125\n");
+    // A very long name, and one that is not UTF-8.
+    fails(&["attach", &"a".repeat(100_000)], "no container found");
+    let bad = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"web\xff\xfe");
+    let r = Run::from(
+        command(&[std::ffi::OsStr::new("exec"), bad])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 125);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no container found"), "{}", r.stderr);
+    host.check();
+}
