@@ -14,69 +14,44 @@ fn observe(args: &[&str]) -> String {
     r.ok().to_string()
 }
 
-#[test]
-fn attach_is_its_chain() {
+/// `cntr FRONT PID -- sh -c PROBE` prints (with `-n`) the chain
+/// `cntr-resolve PID LINKS... sh -c PROBE`, and the probe observes the same
+/// run either way, for each container variant.
+fn front_is_its_chain(front: &str, links: &[&str]) {
     for v in [Variant::Docker, Variant::User, Variant::Userns] {
         let ct = Container::start(v);
         let pid = ct.pid.to_string();
-        let dry = run(&["attach", "-n", &pid, "--", "sh", "-c", PROBE]);
-        let words: Vec<&str> = dry.ok().trim().split(' ').collect();
-        assert_eq!(
-            words[..7],
-            [
-                "cntr-resolve",
-                &pid,
-                "cntr-nsenter",
-                "--all-but-mount",
-                "--no-user",
-                "cntr-mount-tree",
-                "cntr-inherit"
-            ]
-        );
-        let front = observe(&["attach", &pid, "--", "sh", "-c", PROBE]);
-        let chain = observe(&[
-            "resolve",
-            &pid,
+        let dry = run(&[front, "-n", &pid, "--", "sh", "-c", PROBE]);
+        let expected = format!("cntr-resolve {pid} {} sh -c ", links.join(" "));
+        assert!(dry.ok().starts_with(&expected), "{front}: {}", dry.stdout);
+        let by_front = observe(&[front, &pid, "--", "sh", "-c", PROBE]);
+        let mut chain = vec!["resolve", pid.as_str()];
+        chain.extend_from_slice(links);
+        chain.extend(["sh", "-c", PROBE]);
+        assert_eq!(by_front, observe(&chain), "{front} {v:?}");
+    }
+}
+
+#[test]
+fn attach_is_its_chain() {
+    front_is_its_chain(
+        "attach",
+        &[
             "cntr-nsenter",
             "--all-but-mount",
             "--no-user",
             "cntr-mount-tree",
             "cntr-inherit",
-            "sh",
-            "-c",
-            PROBE,
-        ]);
-        assert_eq!(front, chain, "{v:?}");
-    }
+        ],
+    );
 }
 
 #[test]
 fn exec_is_its_chain() {
-    for v in [Variant::Docker, Variant::User, Variant::Userns] {
-        let ct = Container::start(v);
-        let pid = ct.pid.to_string();
-        let dry = run(&["exec", "-n", &pid, "--", "sh", "-c", PROBE]);
-        assert!(
-            dry.ok().starts_with(&format!(
-                "cntr-resolve {pid} cntr-nsenter --all cntr-chroot-exec cntr-inherit sh -c "
-            )),
-            "{}",
-            dry.stdout
-        );
-        let front = observe(&["exec", &pid, "--", "sh", "-c", PROBE]);
-        let chain = observe(&[
-            "resolve",
-            &pid,
-            "cntr-nsenter",
-            "--all",
-            "cntr-chroot-exec",
-            "cntr-inherit",
-            "sh",
-            "-c",
-            PROBE,
-        ]);
-        assert_eq!(front, chain, "{v:?}");
-    }
+    front_is_its_chain(
+        "exec",
+        &["cntr-nsenter", "--all", "cntr-chroot-exec", "cntr-inherit"],
+    );
 }
 
 #[test]
