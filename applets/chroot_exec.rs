@@ -23,6 +23,15 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     let (h, keep, rest) = (link.handoff(h)?, link.keep, link.rest);
+    // PROG comes from the container: go on from a sealed copy of cntr
+    // (see cntr::sealed).
+    let mut argv: Vec<OsString> = vec!["cntr-chroot-exec".into()];
+    if keep {
+        argv.push("-k".into());
+    }
+    argv.push("--".into());
+    argv.extend(rest.iter().cloned());
+    cntr::sealed::ensure(&argv, &h)?;
     // Read the container's PATH while the target's /proc is still at hand
     // (it is, through the fd, but reading early keeps the order plain).
     let environ = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;

@@ -78,6 +78,24 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     };
     let h = o.handoff(h)?;
     let join = cntr::ns::differing(&h, wanted)?;
+    if join.contains(T::MOUNT) {
+        // PROG will be found in the container's root: go on from a sealed
+        // copy of cntr (see cntr::sealed), with the same namespaces and
+        // the handoff instead of the target.
+        let mut argv: Vec<OsString> = vec!["cntr-nsenter".into()];
+        argv.extend(
+            KINDS
+                .iter()
+                .filter(|k| wanted.contains(k.flag))
+                .map(|k| format!("--{}", k.option).into()),
+        );
+        if o.keep {
+            argv.push("-k".into());
+        }
+        argv.push("--".into());
+        argv.extend(o.rest.iter().cloned());
+        cntr::sealed::ensure(&argv, &h)?;
+    }
     if !join.intersects(T::PROCESS_ID | T::TIME) {
         cntr::ns::enter(&h, join)?;
         return next(o.rest, Some(h), o.keep);

@@ -10,24 +10,71 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 /// Replaces the process with `argv[0]`, found through `path` unless it
 /// holds a `/`. Returns only on failure: 127 when nothing was found, 126
 /// when something was found but could not be run, 125 otherwise.
+/// `argv` and `env` as the NULL-terminated arrays execve(2) takes; the
+/// strings live as long as the value.
+struct Args {
+    _strings: (Vec<CString>, Vec<CString>),
+    argp: Vec<*const u8>,
+    envp: Vec<*const u8>,
+}
+
+impl Args {
+    fn new(argv: &[OsString], env: &[Vec<u8>]) -> Result<Args, Error> {
+        let cstrings = |items: Vec<Vec<u8>>| -> Option<Vec<CString>> {
+            items.into_iter().map(|i| CString::new(i).ok()).collect()
+        };
+        let (Some(args), Some(envs)) = (
+            cstrings(argv.iter().map(|a| a.clone().into_vec()).collect()),
+            cstrings(env.to_vec()),
+        ) else {
+            return Err(Error::new(format!(
+                "unable to run {}: argument holds a NUL byte",
+                argv.first()
+                    .map(|a| a.to_string_lossy())
+                    .unwrap_or_default()
+            )));
+        };
+        let ptrs = |v: &[CString]| -> Vec<*const u8> {
+            v.iter()
+                .map(|a| a.as_ptr().cast())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect()
+        };
+        Ok(Args {
+            argp: ptrs(&args),
+            envp: ptrs(&envs),
+            _strings: (args, envs),
+        })
+    }
+}
+
+/// Replaces the process with the program open at `fd` (execveat(2) with
+/// `AT_EMPTY_PATH`). Returns only on failure.
+pub fn exec_fd(fd: std::os::fd::RawFd, argv: &[OsString], env: &[Vec<u8>]) -> Error {
+    let a = match Args::new(argv, env) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let err = crate::sys::execveat_fd(fd, &a.argp, &a.envp);
+    Error::new(format!(
+        "unable to run cntr again: {}",
+        crate::error::errno_text(err)
+    ))
+}
+
+/// Replaces the process with `argv[0]`, found through `path` unless it
+/// holds a `/`. Returns only on failure: 127 when nothing was found, 126
+/// when something was found but could not be run, 125 otherwise.
 pub fn exec(argv: &[OsString], env: &[Vec<u8>], path: &[u8]) -> Error {
     let Some(prog) = argv.first() else {
         return Error::usage("missing command");
     };
     let name = prog.to_string_lossy().into_owned();
-    let cstrings = |items: Vec<Vec<u8>>| -> Option<Vec<CString>> {
-        items.into_iter().map(|i| CString::new(i).ok()).collect()
+    let a = match Args::new(argv, env) {
+        Ok(a) => a,
+        Err(e) => return e,
     };
-    let (Some(args), Some(envs)) = (
-        cstrings(argv.iter().map(|a| a.clone().into_vec()).collect()),
-        cstrings(env.to_vec()),
-    ) else {
-        return Error::new(format!("unable to run {name}: argument holds a NUL byte"));
-    };
-    let mut argp: Vec<*const u8> = args.iter().map(|a| a.as_ptr().cast()).collect();
-    argp.push(std::ptr::null());
-    let mut envp: Vec<*const u8> = envs.iter().map(|e| e.as_ptr().cast()).collect();
-    envp.push(std::ptr::null());
+    let (argp, envp) = (&a.argp, &a.envp);
 
     // The command starts with no signal blocked and SIGPIPE at its default,
     // whatever cntr did with them.
@@ -36,7 +83,7 @@ pub fn exec(argv: &[OsString], env: &[Vec<u8>], path: &[u8]) -> Error {
 
     let try_one = |file: &[u8]| -> Errno {
         match CString::new(file.to_vec()) {
-            Ok(c) => crate::sys::execve(&c, &argp, &envp),
+            Ok(c) => crate::sys::execve(&c, argp, envp),
             Err(_) => Errno::NOENT,
         }
     };

@@ -12,4 +12,5 @@ pub mod handoff;
 pub mod mount;
 pub mod ns;
 pub mod proc;
+pub mod sealed;
 pub mod sys;

@@ -73,6 +73,26 @@ pub fn execve(path: &CStr, argv: &[*const u8], envp: &[*const u8]) -> Errno {
     check(r).err().unwrap_or(Errno::INVAL)
 }
 
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: runs the file open at
+/// `fd`. Returns only on failure.
+pub fn execveat_fd(fd: RawFd, argv: &[*const u8], envp: &[*const u8]) -> Errno {
+    debug_assert!(argv.last().is_some_and(|p| p.is_null()));
+    debug_assert!(envp.last().is_some_and(|p| p.is_null()));
+    const AT_EMPTY_PATH: usize = 0x1000;
+    // SAFETY: as for execve; the path is an empty NUL-terminated string.
+    let r = unsafe {
+        sc::syscall!(
+            EXECVEAT,
+            fd as usize,
+            c"".as_ptr() as usize,
+            argv.as_ptr() as usize,
+            envp.as_ptr() as usize,
+            AT_EMPTY_PATH
+        )
+    };
+    check(r).err().unwrap_or(Errno::INVAL)
+}
+
 const SIG_BLOCK: usize = 0;
 const SIG_SETMASK: usize = 2;
 

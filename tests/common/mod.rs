@@ -35,6 +35,17 @@ pub fn ct_bin() -> PathBuf {
     p
 }
 
+/// The attacks a compromised container runs (examples/hostile.rs).
+pub fn hostile_bin() -> PathBuf {
+    let p = cntr_bin().parent().unwrap().join("examples/hostile");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --examples`",
+        p.display()
+    );
+    p
+}
+
 /// Fails the test unless it runs as root: every test here needs to create
 /// namespaces and cgroups.
 pub fn need_root() {
@@ -116,6 +127,8 @@ pub struct Container {
     pub name: String,
     sup: Child,
     host: HostState,
+    /// The container's own copy of the root filesystem, if it has one.
+    pub private: Option<PathBuf>,
 }
 
 static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -128,15 +141,53 @@ impl Container {
     /// Starts a container of variant `v`, with extra `ct start` options and
     /// a command (default `sleep infinity`).
     pub fn start_with(v: Variant, opts: &[&str], cmd: &[&str]) -> Container {
+        Container::start_on(v, None, opts, cmd)
+    }
+
+    /// Starts a container of variant `v` on its own copy of the root
+    /// filesystem, with the `hostile` helper at /usr/bin/hostile; `prepare`
+    /// may change the copy (as root on the host) before the container
+    /// starts. The copy is removed when the container is dropped.
+    pub fn start_private(
+        v: Variant,
+        prepare: impl FnOnce(&Path),
+        opts: &[&str],
+        cmd: &[&str],
+    ) -> Container {
+        need_root();
+        let owner = if v == Variant::Userns { 100000 } else { 0 };
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = target_dir().join(format!("ct-private-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = Command::new("cp")
+            .arg("-a")
+            .arg(rootfs(owner))
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cp: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let helper = dir.join("usr/bin/hostile");
+        std::fs::copy(hostile_bin(), &helper).unwrap();
+        std::os::unix::fs::chown(&helper, Some(owner), Some(owner)).unwrap();
+        prepare(&dir);
+        Container::start_on(v, Some(dir), opts, cmd)
+    }
+
+    fn start_on(v: Variant, private: Option<PathBuf>, opts: &[&str], cmd: &[&str]) -> Container {
         need_root();
         let host = HostState::take();
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("t{}x{n}", std::process::id());
         let owner = if v == Variant::Userns { 100000 } else { 0 };
+        let root = private.clone().unwrap_or_else(|| rootfs(owner));
         let mut c = Command::new(ct_bin());
         c.arg("start")
             .arg("--rootfs")
-            .arg(rootfs(owner))
+            .arg(&root)
             .args([
                 "--name",
                 &name,
@@ -167,6 +218,9 @@ impl Container {
                 let mut err = String::new();
                 let _ = sup.stderr.take().unwrap().read_to_string(&mut err);
                 let _ = sup.wait();
+                if let Some(dir) = &private {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
                 panic!("ct start {} failed: {err}", v.name());
             }
         };
@@ -175,6 +229,7 @@ impl Container {
             name,
             sup,
             host,
+            private,
         }
     }
 
@@ -199,6 +254,9 @@ impl Container {
 impl Drop for Container {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.private {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         if !std::thread::panicking() {
             self.host.check();
         }
@@ -242,7 +300,12 @@ impl Run {
 /// The environment the tests run cntr with: a marker the container must
 /// never see, and a fixed TERM.
 pub fn command(args: &[impl AsRef<OsStr>]) -> Command {
-    let mut c = Command::new(cntr_bin());
+    command_of(&cntr_bin(), args)
+}
+
+/// As [`command`], for another copy of the cntr binary.
+pub fn command_of(bin: &Path, args: &[impl AsRef<OsStr>]) -> Command {
+    let mut c = Command::new(bin);
     c.args(args)
         .env("CNTR_TEST_CALLER_SECRET", "caller-only")
         .env("TERM", "xterm-test")
