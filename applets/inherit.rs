@@ -61,6 +61,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         rustix::process::parent_process_death_signal().ctx("read the parent-death signal")?;
     let parent = rustix::process::getppid();
     cntr::cred::inherit(&h, host_rooted, lsm)?;
+    cntr::sys::pause("credentials");
     if pdeath.is_some() {
         rustix::process::set_parent_process_death_signal(pdeath)
             .ctx("set the parent-death signal")?;

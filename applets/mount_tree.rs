@@ -88,6 +88,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     show_proc(&top)?;
     rustix::process::fchdir(&top).ctx("change to the base dir")?;
     drop(top);
+    cntr::sys::pause("mounted");
     next(link.rest, Some(h), link.keep)
 }
 

@@ -98,6 +98,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     }
     if !join.intersects(T::PROCESS_ID | T::TIME) {
         cntr::ns::enter(&h, join)?;
+        cntr::sys::pause("joined");
         return next(o.rest, Some(h), o.keep);
     }
     // The child is forked straight into the target's cgroup v2 (see
@@ -136,6 +137,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
                 return Err(Error::new("cntr exited during set-up"));
             }
             cntr::ns::enter(&h, late)?;
+            cntr::sys::pause("joined");
             sys::set_signal_mask(old).ctx("restore the signal mask")?;
             next(o.rest, Some(h), o.keep)
         }

@@ -289,3 +289,22 @@ pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut b: &[u8]) -> Result<(), Err
     }
     Ok(())
 }
+
+/// A pause point, compiled in only with the `test-pause` feature (for the
+/// tests, never in a release): when `CNTR_TEST_PAUSE` names `point`, the
+/// process stops itself there with SIGSTOP, so that a test can change the
+/// world (kill the container, hand its PID to another process) in a
+/// window that is otherwise microseconds wide, then let it go on with
+/// SIGCONT.
+#[cfg(feature = "test-pause")]
+pub fn pause(point: &str) {
+    if std::env::var_os("CNTR_TEST_PAUSE").is_some_and(|v| v == point) {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
+    }
+}
+
+/// Without the `test-pause` feature a pause point is nothing.
+#[cfg(not(feature = "test-pause"))]
+#[inline(always)]
+pub fn pause(_point: &str) {}

@@ -287,8 +287,10 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
             )));
         }
     };
+    crate::sys::pause("resolved");
     let process = Process::open(f.pid)?;
     f.verify(&process)?;
+    crate::sys::pause("pinned");
     Ok(Resolved { process, found: f })
 }
 

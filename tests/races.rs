@@ -1,0 +1,233 @@
+//! The target dies, or its PID goes to an unrelated host process, in the
+//! middle of cntr's set-up. Pause points (the `test-pause` feature, which
+//! scripts/test turns on and a release never has) stop cntr at each step
+//! so that the window, otherwise microseconds wide, is there every time.
+//!
+//! The container is named through the runc resolver (a state.json in a
+//! runc root of the test's own), so that the engine's answer is checked
+//! against the pinned process as for any engine.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+fn need_pause_points() {
+    assert!(
+        cfg!(feature = "test-pause"),
+        "these tests need cntr built with --features test-pause (scripts/test does)"
+    );
+}
+
+/// A runc root that says container `id` runs as `pid`.
+struct FakeRunc {
+    root: PathBuf,
+}
+
+impl FakeRunc {
+    fn new(id: &str, pid: i32) -> FakeRunc {
+        let root = std::env::temp_dir().join(format!("cntr-races-{id}"));
+        std::fs::create_dir_all(root.join(id)).unwrap();
+        std::fs::write(
+            root.join(id).join("state.json"),
+            format!("{{\"id\": \"{id}\", \"init_process_pid\": {pid}}}"),
+        )
+        .unwrap();
+        FakeRunc { root }
+    }
+}
+
+impl Drop for FakeRunc {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim().chars().next()
+}
+
+/// Starts `c` with the pause point `point` and waits until one of its
+/// processes has stopped there.
+fn paused_at(mut c: Command, point: &str) -> Child {
+    c.env("CNTR_TEST_PAUSE", point)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let me = child.id() as i32;
+    let stopped = wait_for(10, || {
+        let mut all = descendants(me);
+        all.push(me);
+        all.into_iter().find(|&p| state(p) == Some('T'))
+    });
+    assert!(stopped.is_some(), "cntr did not reach pause point {point}");
+    // A waiting parent stops when its child does (as nsenter's does): let
+    // it get there.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    child
+}
+
+/// Lets every process of the paused cntr go on, and returns what it did,
+/// failing the test if it does not end within 10 s.
+fn resume(mut child: Child) -> Run {
+    let me = child.id() as i32;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut all = descendants(me);
+        all.push(me);
+        for p in &all {
+            if state(*p) == Some('T') {
+                let _ = rustix::process::kill_process(
+                    rustix::process::Pid::from_raw(*p).unwrap(),
+                    rustix::process::Signal::CONT,
+                );
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            return Run::from(child.wait_with_output().unwrap());
+        }
+        if std::time::Instant::now() > deadline {
+            let states: Vec<_> = all.iter().map(|&p| (p, state(p), cmdline(p))).collect();
+            let _ = child.kill();
+            panic!("cntr did not end after the pause: {states:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// An unrelated host process that holds PID `pid` (now free): the kernel
+/// hands out the PID after `ns_last_pid` next, so set it and fork until
+/// the PID is ours (another process may take it first).
+fn impostor(pid: i32) -> Child {
+    for _ in 0..500 {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).unwrap();
+        let mut c = Command::new("sleep")
+            .arg("60")
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        if c.id() as i32 == pid {
+            return c;
+        }
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+    panic!("could not get PID {pid} back");
+}
+
+/// A file the command creates to show it ran: the path the command is
+/// given under `front` (attach keeps the host's /, exec sees the
+/// container's), and where the test finds it.
+fn marker(front: &str, name: &str) -> (String, PathBuf) {
+    let file = format!("cntr-races-ran-{name}");
+    match front {
+        // The container's /tmp is a tmpfs of its own.
+        "exec" => (format!("/var/{file}"), rootfs(0).join("var").join(&file)),
+        _ => (
+            format!("/tmp/{file}"),
+            PathBuf::from(format!("/tmp/{file}")),
+        ),
+    }
+}
+
+/// `cntr FRONT -t runc NAME -- touch MARKER`.
+fn session(front: &str, runc: &FakeRunc, name: &str, marker: &str) -> Command {
+    let mut c = command(&[front, "-t", "runc", name, "--", "touch", marker]);
+    c.env("CNTR_RUNC_ROOT", &runc.root);
+    c
+}
+
+/// The PID dies and goes to a host process between the engine's answer
+/// and the pidfd (`resolved`), and after the pidfd (`pinned`): both are
+/// refused, and nothing runs.
+#[test]
+fn a_reused_pid_is_never_entered() {
+    let _serial = serial();
+    need_root();
+    need_pause_points();
+    for front in ["attach", "exec"] {
+        for point in ["resolved", "pinned"] {
+            let mut ct = Container::start(Variant::Docker);
+            let pid = ct.pid;
+            let runc = FakeRunc::new(&ct.name, pid);
+            let (inside, marker) = marker(front, &ct.name);
+            // Unpaused, the same command works: the fake engine is right.
+            let ok = session(front, &runc, &ct.name, &inside).output().unwrap();
+            assert!(
+                ok.status.success(),
+                "{}",
+                String::from_utf8_lossy(&ok.stderr)
+            );
+            std::fs::remove_file(&marker).unwrap();
+
+            let child = paused_at(session(front, &runc, &ct.name, &inside), point);
+            ct.stop();
+            let mut other = impostor(pid);
+            let r = resume(child);
+            assert_eq!(r.code, 125, "{front} at {point}: {}", r.stderr);
+            assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+            assert!(
+                r.stderr.contains(&format!("process {pid} is no longer"))
+                    || r.stderr.contains("exited"),
+                "{front} at {point}: {}",
+                r.stderr
+            );
+            assert!(!marker.exists(), "{front} at {point}: the command ran");
+            // The impostor is untouched: still running, in the host's
+            // namespaces.
+            assert_eq!(state(pid), Some('S'));
+            other.kill().unwrap();
+            other.wait().unwrap();
+        }
+    }
+}
+
+/// The container dies while cntr is stopped at each step of its set-up:
+/// cntr ends with one line and 125, or (once inside the container's PID
+/// namespace, whose end kills it) as killed by SIGKILL; it leaves no
+/// process, zombie or mount behind (checked when the container drops).
+#[test]
+fn the_container_dying_at_each_step() {
+    let _serial = serial();
+    need_root();
+    need_pause_points();
+    let points: &[(&str, &[&str])] = &[
+        (
+            "attach",
+            &["resolved", "pinned", "joined", "mounted", "credentials"],
+        ),
+        ("exec", &["resolved", "pinned", "joined", "credentials"]),
+    ];
+    for (front, steps) in points {
+        for point in *steps {
+            let mut ct = Container::start(Variant::Docker);
+            let pid = ct.pid.to_string();
+            let (inside, marker) = marker(front, &ct.name);
+            let child = paused_at(command(&[*front, &pid, "--", "touch", &inside]), point);
+            let me = child.id() as i32;
+            // Kill the container's init, without waiting: once cntr is in
+            // the container's PID namespace, the namespace cannot finish
+            // dying until cntr's stopped parent reaps its child.
+            rustix::process::kill_process(
+                rustix::process::Pid::from_raw(ct.pid).unwrap(),
+                rustix::process::Signal::KILL,
+            )
+            .unwrap();
+            let r = resume(child);
+            ct.stop();
+            match r.code {
+                125 => assert_eq!(
+                    r.stderr.lines().count(),
+                    1,
+                    "{front} at {point}: {}",
+                    r.stderr
+                ),
+                137 => assert_eq!(r.stderr, "", "{front} at {point}"),
+                c => panic!("{front} at {point}: status {c}: {}", r.stderr),
+            }
+            assert!(!marker.exists(), "{front} at {point}: the command ran");
+            assert_eq!(descendants(me), Vec::<i32>::new());
+        }
+    }
+}
