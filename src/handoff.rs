@@ -129,8 +129,11 @@ impl Handoff {
     }
 }
 
-/// Parses and verifies a `CNTR_FDS` value.
-fn parse(v: &[u8]) -> Result<Handoff> {
+/// Parses and verifies a `CNTR_FDS` value. It takes over the fds the value
+/// names, as [`Handoff::from_env`] does (one taken before an error is
+/// closed): call it only with fds that nothing else owns. Public for the
+/// fuzz target (`fuzz/fuzz_targets/handoff.rs`).
+pub fn parse(v: &[u8]) -> Result<Handoff> {
     let bad = |m: String| Error::new(format!("{VAR}: {m}"));
     let mut pidfd = None;
     let mut dir = None;

@@ -13,10 +13,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 fn need_pause_points() {
-    assert!(
-        cfg!(feature = "test-pause"),
-        "these tests need cntr built with --features test-pause (scripts/test does)"
-    );
+    if !cfg!(feature = "test-pause") {
+        panic!("these tests need cntr built with --features test-pause (scripts/test does)");
+    }
 }
 
 /// A runc root that says container `id` runs as `pid`.

@@ -29,8 +29,9 @@ fn plausible(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
 }
 
-/// A container from an inspect answer.
-fn found(j: &Json) -> Option<(Found, bool)> {
+/// A container from an inspect answer, and whether it runs. Public for
+/// the fuzz target (`fuzz/fuzz_targets/engine_files.rs`).
+pub fn found(j: &Json) -> Option<(Found, bool)> {
     let id = j.get("Id")?.str()?.to_string();
     let name = j.get("Name")?.str()?.trim_start_matches('/').to_string();
     let running = j.at(&["State", "Running"])?.bool()?;

@@ -204,7 +204,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let h = std::str::from_utf8(self.b.get(self.i..self.i + 4)?).ok()?;
+        // Four hex digits: from_str_radix alone would also take a sign.
+        let h = std::str::from_utf8(self.b.get(self.i..self.i + 4)?)
+            .ok()
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))?;
         self.i += 4;
         u32::from_str_radix(h, 16).ok()
     }
@@ -278,6 +281,7 @@ mod tests {
             b"tru",
             b"1 2",
             b"\"\\ud800\"",
+            b"\"\\u+041\"",
             b"{} x",
         ] {
             assert!(

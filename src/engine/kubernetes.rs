@@ -15,13 +15,16 @@ use crate::error::Result;
 const SPEC_LIMIT: usize = 4 << 20;
 
 /// A container of a pod, from its bundle's annotations.
-struct PodContainer {
+pub struct PodContainer {
     namespace: String,
     pod: String,
     container: String,
 }
 
-fn annotations(spec: &[u8]) -> Option<PodContainer> {
+/// The pod container an OCI spec (a bundle's `config.json`) names in its
+/// CRI annotations; `None` for a pod's sandbox or a spec without them.
+/// Public for the fuzz target (`fuzz/fuzz_targets/engine_files.rs`).
+pub fn annotations(spec: &[u8]) -> Option<PodContainer> {
     let j = Json::parse(spec)?;
     let a = j.get("annotations")?;
     let get = |k: &str| a.get(k).and_then(Json::str).map(str::to_string);

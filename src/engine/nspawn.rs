@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 
 const MACHINES: &str = "/run/systemd/machines";
 
-/// `KEY=VALUE` lines of a machine file.
-fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+/// `KEY=VALUE` lines of a machine file. Public for the fuzz target
+/// (`fuzz/fuzz_targets/engine_files.rs`).
+pub fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
 }
