@@ -87,6 +87,9 @@ fn host_files() -> Vec<(PathBuf, Vec<u8>)> {
     .collect()
 }
 
+/// Puts one kind of trap at a path.
+type Trap<'a> = Box<dyn Fn(&Path) + 'a>;
+
 #[test]
 fn hostile_identity_files() {
     let secret = Secret::new();
@@ -95,7 +98,7 @@ fn hostile_identity_files() {
     let pid = ct.pid.to_string();
     let host_before = host_files();
     let up = "../".repeat(30);
-    let traps: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let traps: Vec<(&str, Trap)> = vec![
         (
             "absolute symlink to the host's secret",
             Box::new(|p| std::os::unix::fs::symlink(&secret.path, p).unwrap()),
