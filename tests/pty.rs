@@ -17,6 +17,8 @@ fn under_terminal(script: &str) -> Run {
     let mut child = std::process::Command::new("script")
         .args(["-qefc", script, "/dev/null"])
         .env("CNTR", cntr_bin())
+        .env("HOSTILE", hostile_bin())
+        .env("SHELL", "/bin/bash")
         .env("TERM", "xterm-test")
         .stdin(std::process::Stdio::piped())
         .stdout(std::fs::File::create(&out).unwrap())
@@ -120,6 +122,20 @@ fn terminal_settings_come_back() {
             "SIGTERM to cntr",
         ),
         (
+            format!(
+                "\"$CNTR\" attach {} -- sleep 30 & sleep 1; kill -HUP $!; wait",
+                ct.pid
+            ),
+            "SIGHUP to cntr",
+        ),
+        (
+            format!(
+                "\"$CNTR\" attach {} -- sleep 30 & sleep 1; kill -INT $!; wait",
+                ct.pid
+            ),
+            "SIGINT to cntr",
+        ),
+        (
             format!("\"$CNTR\" attach {} -- sh -c 'kill -9 $$'", ct.pid),
             "command killed",
         ),
@@ -144,6 +160,55 @@ fn terminal_settings_come_back() {
             lines.last(),
             "{why}: terminal settings changed"
         );
+    }
+    // Last, the container itself is killed under a session.
+    let r = under_terminal(&format!(
+        "stty -g; \"$CNTR\" attach {} -- sleep 30 & sleep 1; kill -9 {}; wait; stty -g",
+        ct.pid, ct.pid
+    ));
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.contains(':'))
+        .collect();
+    assert!(lines.len() >= 2, "container killed: {}", r.stdout);
+    assert_eq!(lines.first(), lines.last(), "container killed");
+}
+
+/// A container program pushes a command into its terminal (TIOCSTI, and
+/// TIOCLINUX where there is a console), with and without CAP_SYS_ADMIN:
+/// it lands in cntr's pseudo-terminal, and the user's shell reads nothing
+/// once cntr is gone. The control: the same program on the user's own
+/// terminal does get its command read.
+#[test]
+fn terminal_injection_stays_in_cntrs_terminal() {
+    let typed = "read -t 1 line; echo \"got:$line\"";
+    let control = under_terminal(&format!("\"$HOSTILE\" tiocsti 'echo INJECTED\n'; {typed}"));
+    assert!(
+        control.stdout.contains("got:echo INJECTED"),
+        "TIOCSTI does not work here, the test proves nothing: {}",
+        control.stdout
+    );
+    for v in [Variant::Docker, Variant::Full] {
+        let ct = Container::start_private(v, |_| {}, &[], &[]);
+        for front in [
+            format!("\"$CNTR\" exec {} -- hostile", ct.pid),
+            format!(
+                "\"$CNTR\" attach {} -- /var/lib/cntr/usr/bin/hostile",
+                ct.pid
+            ),
+        ] {
+            let r = under_terminal(&format!("{front} tiocsti 'echo INJECTED\n'; {typed}"));
+            let why = format!("{v:?}, {front}");
+            assert!(r.stdout.contains("tiocsti pushed"), "{why}: {}", r.stdout);
+            assert!(
+                r.stdout.contains("got:\r") || r.stdout.contains("got:\n"),
+                "{why}: {}",
+                r.stdout
+            );
+            assert!(!r.stdout.contains("got:echo"), "{why}: {}", r.stdout);
+        }
     }
 }
 
