@@ -276,3 +276,32 @@ fn the_cli_when_the_socket_is_elsewhere() {
     assert_eq!(r.ok().trim(), d.pid().to_string());
     std::fs::remove_dir_all(&config).unwrap();
 }
+
+/// Docker's default seccomp profile confines the container's processes;
+/// as cntr(1) says under SECURITY, cntr does not apply it: the command of
+/// `cntr exec` has the target's credentials exactly, but no filter.
+#[test]
+fn the_seccomp_filter_is_not_applied_as_documented() {
+    let d = Docker::run(&unique("seccomp"));
+    let text = run(&[
+        "exec",
+        &d.name,
+        "--",
+        "sh",
+        "-c",
+        "cat /proc/self/status; echo ====; cat /proc/1/status",
+    ])
+    .ok()
+    .to_string();
+    let parts: Vec<&str> = text.split("====\n").collect();
+    let keys: Vec<&str> = CRED_KEYS
+        .iter()
+        .copied()
+        .filter(|k| *k != "Seccomp")
+        .collect();
+    assert_eq!(status_lines(parts[0], &keys), status_lines(parts[1], &keys));
+    assert_eq!(status_lines(parts[1], &["Seccomp"]), ["Seccomp:\t2"]);
+    assert_eq!(status_lines(parts[0], &["Seccomp"]), ["Seccomp:\t0"]);
+    let man = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/cntr.1")).unwrap();
+    assert!(man.contains("filters are \\fInot\\fR applied"));
+}
