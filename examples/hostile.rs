@@ -102,10 +102,18 @@ fn exe_grab(time: Duration) {
     }
 }
 
+/// The command name of `pid`, for reports.
+fn comm(pid: i32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// Steals fds with pidfd_getfd and seizes processes with ptrace.
 fn door(time: Duration) {
     let end = Instant::now() + time;
     let mut seized = std::collections::BTreeSet::new();
+    let mut got = std::collections::BTreeSet::new();
     let mut out = std::io::stdout();
     while Instant::now() < end {
         for pid in others() {
@@ -121,7 +129,9 @@ fn door(time: Duration) {
                 if let Ok(fd) = raw(r) {
                     // SAFETY: as above.
                     drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-                    let _ = writeln!(out, "got fd {n} of {pid}");
+                    if got.insert((pid, n)) {
+                        let _ = writeln!(out, "got fd {n} of {pid} {}", comm(pid));
+                    }
                 }
             }
             if !seized.contains(&pid) {
@@ -129,7 +139,7 @@ fn door(time: Duration) {
                 // SAFETY: as above.
                 if raw(unsafe { sc::syscall!(PTRACE, 0x4206, pid as usize, 0, 0) }).is_ok() {
                     seized.insert(pid);
-                    let _ = writeln!(out, "seized {pid}");
+                    let _ = writeln!(out, "seized {pid} {}", comm(pid));
                     // PTRACE_DETACH = 17.
                     // SAFETY: as above.
                     unsafe { sc::syscall!(PTRACE, 17, pid as usize, 0, 0) };

@@ -137,3 +137,56 @@ fn a_container_with_cap_sys_ptrace_gets_through_and_is_warned_of() {
     );
     std::fs::remove_dir_all(usecret.parent().unwrap()).unwrap();
 }
+
+/// A static attacker in the container loops over every process it sees
+/// with pidfd_getfd(2) on fds 0-63 and PTRACE_SEIZE, while sessions are
+/// being set up (20 short attaches) and while one runs. It gets nothing
+/// of cntr's processes (named `cntr` until the command runs) nor of the
+/// session (`sleep`); the container's own init (`tail`) is fair game. The
+/// control, a container with CAP_SYS_PTRACE, does seize the session.
+#[test]
+fn pidfd_getfd_and_ptrace_seize_get_nothing() {
+    for v in [
+        Variant::Docker,
+        Variant::User,
+        Variant::Userns,
+        Variant::Full,
+    ] {
+        let ct = Container::start_private(v, |_| {}, &[], &["tail", "-f", "/dev/null"]);
+        let pid = ct.pid.to_string();
+        // Its report goes to a file: a pipe nobody reads yet could fill
+        // and stop it while it holds a session's process seized.
+        let report = std::env::temp_dir().join(format!("cntr-door-report-{}", ct.name));
+        let attacker = command(&["exec", &pid, "--", "hostile", "door", "5"])
+            .stdout(std::fs::File::create(&report).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        for _ in 0..20 {
+            let r = run(&["attach", &pid, "--", "true"]);
+            assert!(r.code == 0, "{v:?}: {}", r.stderr);
+        }
+        run(&["attach", &pid, "--", "sleep", "2"]);
+        let out = attacker.wait_with_output().unwrap();
+        let said = std::fs::read_to_string(&report).unwrap();
+        std::fs::remove_file(&report).unwrap();
+        assert!(
+            out.status.success(),
+            "{v:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let hits: Vec<&str> = said
+            .lines()
+            .filter(|l| l.ends_with(" cntr") || l.ends_with(" sleep"))
+            .collect();
+        if v == Variant::Full {
+            assert!(
+                hits.iter().any(|l| l.starts_with("seized")),
+                "control: {said}"
+            );
+        } else {
+            assert_eq!(hits, Vec::<&str>::new(), "{v:?}");
+        }
+    }
+}
