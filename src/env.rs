@@ -26,17 +26,21 @@ pub fn parse(raw: &[u8], complete: bool) -> Vec<Vec<u8>> {
             parts.push(last);
         }
     }
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    for p in parts {
-        let Some(eq) = memchr::memchr(b'=', p) else {
-            continue;
-        };
-        if eq == 0 || out.iter().any(|o| o.starts_with(&p[..=eq])) {
-            continue;
-        }
-        out.push(p.to_vec());
+    parts.retain(|p| memchr::memchr(b'=', p).is_some_and(|eq| eq > 0));
+    // The first of each key, found by sorting (stably) rather than by
+    // comparing every entry with every earlier one: the container writes
+    // this file, and a megabyte of short keys must not cost seconds.
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| key(parts[i]));
+    let mut first = vec![false; parts.len()];
+    for (n, &i) in order.iter().enumerate() {
+        first[i] = n == 0 || key(parts[order[n - 1]]) != key(parts[i]);
     }
-    out
+    parts
+        .into_iter()
+        .zip(first)
+        .filter_map(|(p, f)| f.then(|| p.to_vec()))
+        .collect()
 }
 
 /// The key of a `KEY=VALUE` entry.
@@ -197,6 +201,21 @@ pub fn caller() -> Vec<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_megabyte_of_unique_keys() {
+        let mut raw = Vec::new();
+        let mut n = 0;
+        while raw.len() < super::ENVIRON_LIMIT - 16 {
+            raw.extend_from_slice(format!("{n}=\0").as_bytes());
+            n += 1;
+        }
+        raw.extend_from_slice(b"0=again\0");
+        let env = super::parse(&raw, true);
+        assert_eq!(env.len(), n);
+        assert_eq!(env[0], b"0=");
+        assert_eq!(env[n - 1], format!("{}=", n - 1).as_bytes());
+    }
+
     use super::*;
 
     fn v(s: &[&str]) -> Vec<Vec<u8>> {
