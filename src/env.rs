@@ -39,7 +39,8 @@ pub fn parse(raw: &[u8], complete: bool) -> Vec<Vec<u8>> {
     parts
         .into_iter()
         .zip(first)
-        .filter_map(|(p, f)| f.then(|| p.to_vec()))
+        .filter(|&(_, f)| f)
+        .map(|(p, _)| p.to_vec())
         .collect()
 }
 
