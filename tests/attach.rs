@@ -380,3 +380,46 @@ fn cntr_processes_hold_only_a_whitelist_of_fds() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Job control, as nsenter(1) does it: when the command stops, cntr stops
+/// too (the shell sees the job stop); continuing cntr continues the
+/// command. For attach and exec, without a terminal.
+#[test]
+fn job_control_stop_and_continue_propagate() {
+    let ct = Container::start(Variant::Docker);
+    let state = |pid: i32| -> char {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .next()
+            .unwrap_or('?')
+    };
+    let signal = |pid: i32, sig: rustix::process::Signal| {
+        rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), sig).unwrap()
+    };
+    for front in ["attach", "exec"] {
+        let mut c = command(&[front, &ct.pid.to_string(), "--", "sleep", "62"]);
+        c.stdout(std::process::Stdio::null());
+        let (mut child, sleeper) = spawn_session(c, "sleep 62");
+        let cntr = child.id() as i32;
+        signal(sleeper, rustix::process::Signal::STOP);
+        assert!(
+            wait_for(5, || (state(cntr) == 'T').then_some(())).is_some(),
+            "{front}: cntr did not stop with its command"
+        );
+        signal(cntr, rustix::process::Signal::CONT);
+        assert!(
+            wait_for(5, || (state(sleeper) == 'S' && state(cntr) == 'S')
+                .then_some(()))
+            .is_some(),
+            "{front}: continuing cntr did not continue the command ({} {})",
+            state(cntr),
+            state(sleeper)
+        );
+        signal(cntr, rustix::process::Signal::TERM);
+        assert_eq!(child.wait().unwrap().code(), Some(143), "{front}");
+    }
+}
