@@ -230,3 +230,21 @@ fn the_container_dying_at_each_step() {
         }
     }
 }
+
+/// The container dies during a session: the command dies with its PID
+/// namespace, and cntr ends as it did (128 + SIGKILL), leaving nothing.
+#[test]
+fn the_container_dying_during_a_session() {
+    for front in ["attach", "exec"] {
+        let mut ct = Container::start(Variant::Docker);
+        let mut c = command(&[front, &ct.pid.to_string(), "--", "sleep", "64"]);
+        c.stdout(Stdio::null()).stderr(Stdio::piped());
+        let (child, _) = spawn_session(c, "sleep 64");
+        let me = child.id() as i32;
+        ct.stop();
+        let r = Run::from(child.wait_with_output().unwrap());
+        assert_eq!(r.code, 137, "{front}: {}", r.stderr);
+        assert_eq!(r.stderr, "", "{front}");
+        assert_eq!(descendants(me), Vec::<i32>::new(), "{front}");
+    }
+}
