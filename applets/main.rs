@@ -158,6 +158,9 @@ impl Link {
         while let Some(arg) = p.next()? {
             let opt = match arg {
                 lexopt::Arg::Value(prog) => {
+                    if l.types.is_some() && l.target.is_none() {
+                        return Err(Error::usage("--type goes with --target"));
+                    }
                     l.rest.push(prog);
                     l.rest.extend(p.raw_args()?);
                     return Ok(Some(l));
@@ -170,7 +173,10 @@ impl Link {
             } else if opt.is('t', "target") {
                 l.target = Some(p.value()?);
             } else if opt.is('\0', "type") {
-                l.types = Some(p.value()?);
+                // Every list is checked, not only the one that counts.
+                let v = p.value()?;
+                cntr::engine::parse_types(&v)?;
+                l.types = Some(v);
             } else if keep && opt.is('k', "keep-fds") {
                 l.keep = true;
             } else if !own(&opt, &mut p)? {
@@ -276,24 +282,47 @@ fn top(args: Vec<OsString>) -> Result<u8> {
 
 /// `cntr --install DIR`: a `cntr-X` symlink to this binary for every
 /// applet. An existing symlink is replaced; any other file is left alone
-/// and reported.
+/// and reported. Everything is checked before anything is made, and links
+/// made before a failure are removed again.
 fn install(dir: &OsStr) -> Result<u8> {
     use rustix::fs::{AtFlags, FileType, CWD};
+    if dir.is_empty() {
+        return Err(Error::usage("--install needs a directory"));
+    }
     let exe = rustix::fs::readlink("/proc/self/exe", Vec::new()).ctx("read /proc/self/exe")?;
+    let mut links = Vec::new();
     for a in APPLETS {
         let mut link = dir.as_bytes().to_vec();
         link.extend_from_slice(format!("/cntr-{}", a.name).as_bytes());
         let shown = String::from_utf8_lossy(&link).into_owned();
-        match rustix::fs::statat(CWD, link.as_slice(), AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => {
-                rustix::fs::unlink(link.as_slice()).ctx(format_args!("replace {shown}"))?
-            }
+        let replace = match rustix::fs::statat(CWD, link.as_slice(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => true,
             Ok(_) => return Err(Error::new(format!("{shown} exists and is not a symlink"))),
-            Err(_) => {}
-        }
-        rustix::fs::symlink(exe.as_c_str(), link.as_slice()).ctx(format_args!("create {shown}"))?;
+            Err(rustix::io::Errno::NOENT) => false,
+            Err(e) => return Err(Error::sys(format_args!("create {shown}"), e)),
+        };
+        links.push((link, shown, replace));
     }
-    Ok(0)
+    let mut made: Vec<&[u8]> = Vec::new();
+    let result = (|| {
+        for (link, shown, replace) in &links {
+            if *replace {
+                rustix::fs::unlink(link.as_slice()).ctx(format_args!("replace {shown}"))?;
+            }
+            rustix::fs::symlink(exe.as_c_str(), link.as_slice())
+                .ctx(format_args!("create {shown}"))?;
+            if !replace {
+                made.push(link);
+            }
+        }
+        Ok(0)
+    })();
+    if result.is_err() {
+        for link in made {
+            let _ = rustix::fs::unlink(link);
+        }
+    }
+    result
 }
 
 /// Makes sure fds 0, 1 and 2 are open, on /dev/null if need be, so that
@@ -345,6 +374,10 @@ fn run_main(args: Vec<OsString>) -> ! {
     // Non-dumpable before anything is opened: nothing in a container may
     // ptrace cntr or open its /proc/PID/fd while it holds host resources.
     // exec of the final command resets it.
+    // A write to a pipe nobody reads fails with EPIPE, reported as any
+    // error, instead of killing cntr (std's own main does the same; the
+    // command gets SIGPIPE back at its default, see cntr::exec).
+    let _ = cntr::sys::ignore_signal(cntr::sys::SIGPIPE);
     let code = match rustix::process::set_dumpable_behavior(
         rustix::process::DumpableBehavior::NotDumpable,
     )

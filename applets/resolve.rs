@@ -40,13 +40,18 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     let (mut types, mut json, mut keep, mut list) = (None, false, false, false);
     while let Some(arg) = p.next()? {
         match arg {
-            Short('t') | Long("type") => types = Some(p.value()?),
+            Short('t') | Long("type") => {
+                // Every list is checked, not only the one that counts.
+                let v = p.value()?;
+                cntr::engine::parse_types(&v)?;
+                types = Some(v);
+            }
             Short('u') | Long("user") => {
                 let u = p.value()?;
                 let u = u
                     .to_str()
                     .ok_or_else(|| Error::usage("--user must be UTF-8"))?;
-                cntr::engine::podman::set_user(u);
+                cntr::engine::podman::set_user(u)?;
             }
             Long("json") => json = true,
             Long("list") => list = true,

@@ -120,7 +120,18 @@ pub fn errno_text(err: rustix::io::Errno) -> String {
 /// Prints `applet: message` on stderr. Errors writing stderr are ignored:
 /// there is nowhere left to report them.
 pub fn report(msg: impl fmt::Display) {
-    let line = format!("{}: {msg}\n", applet());
+    // Messages quote what the user or a container gave: a control
+    // character in it (a newline, a terminal escape) is shown escaped, so
+    // the message stays one line and cannot drive the terminal.
+    let mut line = format!("{}: ", applet());
+    for c in msg.to_string().chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line.push('\n');
     let _ = crate::sys::write_all(rustix::stdio::stderr(), line.as_bytes());
 }
 

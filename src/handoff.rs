@@ -224,10 +224,18 @@ pub fn parse(v: &[u8]) -> Result<Handoff> {
             "a writable cgroup file",
         )?;
     }
+    // The root of a procfs that shows this thread: cntr's own namespaces
+    // are compared through its thread-self, and a missing namespace file
+    // means "this kernel has no such namespace", never "wrong directory".
     kind(
-        is_dir_on(&hostproc, Some(PROC_SUPER_MAGIC)),
+        is_dir_on(&hostproc, Some(PROC_SUPER_MAGIC))
+            && rustix::fs::statat(&hostproc, "thread-self/ns", rustix::fs::AtFlags::empty())
+                .is_ok_and(|st| {
+                    rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::Directory
+                }),
         &hostproc,
-        "a procfs",
+        "the root of a procfs that shows cntr",
     )?;
     if let Some(d) = &cgroup2dir {
         kind(

@@ -125,9 +125,19 @@ fn sigprocmask(how: usize, set: SigSet) -> Result<SigSet, Errno> {
 /// SIGPIPE, and an ignored disposition survives execve: the command must
 /// not inherit it.
 pub fn default_signal(sig: i32) -> Result<(), Errno> {
+    set_handler(sig, 0)
+}
+
+/// `rt_sigaction(sig, SIG_IGN)`, see sigaction(2).
+pub fn ignore_signal(sig: i32) -> Result<(), Errno> {
+    set_handler(sig, 1)
+}
+
+fn set_handler(sig: i32, handler: u64) -> Result<(), Errno> {
     // struct kernel_sigaction: handler, flags, restorer, mask.
-    let act: [u64; 4] = [0, 0, 0, 0];
-    // SAFETY: act is a valid kernel_sigaction with SIG_DFL; no old action.
+    let act: [u64; 4] = [handler, 0, 0, 0];
+    // SAFETY: act is a valid kernel_sigaction with SIG_DFL or SIG_IGN; no
+    // old action.
     check(unsafe { sc::syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) })?;
     Ok(())
 }

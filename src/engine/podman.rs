@@ -42,8 +42,16 @@ thread_local! {
 
 /// Reads the rootless containers of `user` (a name or uid) too, as the
 /// `--user` option asks; it comes before `CNTR_PODMAN_USER` and `SUDO_UID`.
-pub fn set_user(user: &str) {
+/// A user the host does not know (or root, who has no rootless
+/// containers) is an error: a typo must not silently read nothing.
+pub fn set_user(user: &str) -> Result<()> {
+    if lookup_user(user).is_none() {
+        return Err(crate::error::Error::usage(format!(
+            "--user: no user '{user}' other than root with a home directory in /etc/passwd"
+        )));
+    }
     USER_HINT.with(|h| *h.borrow_mut() = Some(user.to_string()));
+    Ok(())
 }
 
 /// The uid and home of the user whose rootless containers are read too.
@@ -52,6 +60,15 @@ fn rootless_user() -> Option<(u32, String)> {
         .with(|h| h.borrow().clone())
         .or_else(|| std::env::var_os("CNTR_PODMAN_USER").and_then(|h| h.into_string().ok()))
         .or_else(|| std::env::var_os("SUDO_UID").and_then(|h| h.into_string().ok()))?;
+    lookup_user(&hint)
+}
+
+/// The uid and home of `hint` (a name or uid) in the host's /etc/passwd;
+/// None for root.
+fn lookup_user(hint: &str) -> Option<(u32, String)> {
+    if hint.is_empty() {
+        return None;
+    }
     let passwd = crate::proc::read(rustix::fs::CWD, "/etc/passwd", 4 << 20).ok()?;
     for line in passwd.split(|&c| c == b'\n') {
         let f: Vec<&[u8]> = line.split(|&c| c == b':').collect();
