@@ -213,6 +213,15 @@ fn the_container_dying_at_each_step() {
                 rustix::process::Signal::KILL,
             )
             .unwrap();
+            // Resume only once the init is past killing its namespace's
+            // processes: a SIGCONT before that would let cntr finish first.
+            let dying = wait_for(5, || {
+                let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", ct.pid));
+                (!matches!(state(ct.pid), Some('S' | 'R' | 'D'))
+                    || wchan.is_ok_and(|w| w == "zap_pid_ns_processes"))
+                .then_some(())
+            });
+            assert!(dying.is_some(), "the container's init did not die");
             let r = resume(child);
             ct.stop();
             match r.code {
