@@ -86,10 +86,11 @@ fn parallel_and_sequential_sessions_leave_nothing() {
     );
     assert_eq!(fds(me).len(), open, "fds left in the test");
     // Other processes on the host open and close files meanwhile: allow
-    // for that, not for one file per run.
+    // for that (the engines run meanwhile), not for one file per run
+    // (1,400 runs).
     let now = host_open_files();
     assert!(
-        now <= files + 64,
+        now <= files + 256,
         "open files on the host: {files} before, {now} after"
     );
 }
