@@ -250,8 +250,16 @@ fn top(args: Vec<OsString>) -> Result<u8> {
     let Some(first) = args.get(1) else {
         return Err(Error::usage("missing applet"));
     };
+    let extra = |n: usize| match args.get(n) {
+        Some(a) => Err(Error::usage(format!(
+            "unexpected argument '{}'",
+            a.to_string_lossy()
+        ))),
+        None => Ok(()),
+    };
     match first.as_bytes() {
         b"-h" | b"--help" => {
+            extra(2)?;
             let mut text = USAGE.to_string();
             for a in APPLETS {
                 text.push_str(&format!("  {:<12} {}\n", a.name, a.summary));
@@ -259,13 +267,17 @@ fn top(args: Vec<OsString>) -> Result<u8> {
             help(&text)
         }
         b"-V" | b"--version" => {
+            extra(2)?;
             cntr::error::say(&format!("cntr {VERSION}"))?;
             Ok(0)
         }
-        b"--install" => install(
-            args.get(2)
-                .ok_or_else(|| Error::usage("--install needs a directory"))?,
-        ),
+        b"--install" => {
+            extra(3)?;
+            install(
+                args.get(2)
+                    .ok_or_else(|| Error::usage("--install needs a directory"))?,
+            )
+        }
         name => {
             let applet = APPLETS
                 .iter()

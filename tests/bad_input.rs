@@ -1686,6 +1686,30 @@ fn unknown_user_is_an_error() {
     }
 }
 
+/// Words after `--version`, `--help` or `--install DIR` are refused, not
+/// ignored.
+#[test]
+fn extra_words_after_top_level_options() {
+    let here = Here::new("extra-words");
+    for args in [
+        vec!["--version", "extra"],
+        vec!["-V", "extra"],
+        vec!["--help", "extra"],
+        vec!["--install", "/nonexistent-cntr-dir", "extra"],
+    ] {
+        let host = HostState::take();
+        let r = Run::from(here.cmd(&args).output().unwrap());
+        failed(
+            &r,
+            &format!("{args:?}"),
+            125,
+            "cntr",
+            "unexpected argument 'extra'",
+        );
+        host.check();
+    }
+}
+
 /// `cntr --install ''` makes its links in `/`: "" + "/cntr-X".
 #[test]
 fn install_into_empty_dir_name_writes_nothing() {
