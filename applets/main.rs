@@ -153,6 +153,15 @@ impl Link {
         keep: bool,
         mut own: impl FnMut(&Opt, &mut lexopt::Parser) -> Result<bool>,
     ) -> Result<Option<Link>> {
+        // One body for every applet (through `dyn`), not one copy each.
+        Link::parse_dyn(args, keep, &mut own)
+    }
+
+    fn parse_dyn(
+        args: Vec<OsString>,
+        keep: bool,
+        own: &mut dyn FnMut(&Opt, &mut lexopt::Parser) -> Result<bool>,
+    ) -> Result<Option<Link>> {
         let mut p = lexopt::Parser::from_args(args);
         let mut l = Link::default();
         while let Some(arg) = p.next()? {

@@ -125,10 +125,12 @@ pub fn report(msg: impl fmt::Display) {
     // the message stays one line and cannot drive the terminal.
     let mut line = format!("{}: ", applet());
     for c in msg.to_string().chars() {
-        if c.is_control() {
-            line.extend(c.escape_default());
-        } else {
-            line.push(c);
+        match c {
+            '\n' => line.push_str("\\n"),
+            '\t' => line.push_str("\\t"),
+            '\r' => line.push_str("\\r"),
+            c if c.is_control() => line.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => line.push(c),
         }
     }
     line.push('\n');
