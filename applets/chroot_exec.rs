@@ -23,8 +23,8 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     let (h, keep, rest) = (link.handoff(h)?, link.keep, link.rest);
-    // PROG comes from the container: go on from a sealed copy of cntr
-    // (see cntr::sealed).
+    // PROG comes from the container: go on from a read-only bind of
+    // cntr's binary (see cntr::sealed).
     let mut argv: Vec<OsString> = vec!["cntr-chroot-exec".into()];
     if keep {
         argv.push("-k".into());
@@ -56,8 +56,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if crate::lookup(&rest[0]).is_some() {
         return next(rest, Some(h), keep);
     }
-    let mut env = cntr::env::caller();
-    env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
+    let mut env = cntr::env::caller_public();
     if keep {
         let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
         e.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(

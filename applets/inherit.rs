@@ -43,13 +43,11 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     };
     let (h, rest) = (link.handoff(h)?, link.rest);
     let host_rooted = host_rooted(&h)?;
-    let caller = cntr::env::caller();
+    let caller = cntr::env::caller_public();
     // The environment is read before the credentials change: afterwards
     // the target's /proc/PID/environ may no longer be readable.
     let env = if no_env {
-        let mut env = caller;
-        env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
-        env
+        caller
     } else {
         let raw = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
         let complete = raw.len() < cntr::env::ENVIRON_LIMIT;

@@ -102,8 +102,7 @@ pub fn next(args: Vec<OsString>, h: Option<Handoff>, keep: bool) -> Result<u8> {
     if let Some(applet) = lookup(first) {
         return run(applet, args[1..].to_vec(), h);
     }
-    let mut env: Vec<Vec<u8>> = cntr::env::caller();
-    env.retain(|e| cntr::env::key(e) != cntr::handoff::VAR.as_bytes());
+    let mut env: Vec<Vec<u8>> = cntr::env::caller_public();
     if keep {
         if let Some(h) = &h {
             let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
@@ -328,11 +327,20 @@ fn install(dir: &OsStr) -> Result<u8> {
     let result = (|| {
         for (link, shown, replace) in &links {
             if *replace {
-                rustix::fs::unlink(link.as_slice()).ctx(format_args!("replace {shown}"))?;
-            }
-            rustix::fs::symlink(exe.as_c_str(), link.as_slice())
-                .ctx(format_args!("create {shown}"))?;
-            if !replace {
+                // A new link renamed over the old one: the name never
+                // goes missing, even when this fails halfway.
+                let mut tmp = link.clone();
+                tmp.extend_from_slice(b".new");
+                let _ = rustix::fs::unlink(tmp.as_slice());
+                rustix::fs::symlink(exe.as_c_str(), tmp.as_slice())
+                    .ctx(format_args!("create {shown}"))?;
+                if let Err(e) = rustix::fs::rename(tmp.as_slice(), link.as_slice()) {
+                    let _ = rustix::fs::unlink(tmp.as_slice());
+                    return Err(Error::sys(format_args!("replace {shown}"), e));
+                }
+            } else {
+                rustix::fs::symlink(exe.as_c_str(), link.as_slice())
+                    .ctx(format_args!("create {shown}"))?;
                 made.push(link);
             }
         }

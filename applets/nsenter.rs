@@ -79,9 +79,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     let h = o.handoff(h)?;
     let join = cntr::ns::differing(&h, wanted)?;
     if join.contains(T::MOUNT) {
-        // PROG will be found in the container's root: go on from a sealed
-        // copy of cntr (see cntr::sealed), with the same namespaces and
-        // the handoff instead of the target.
+        // PROG will be found in the container's root: go on from a
+        // read-only bind of cntr's binary (see cntr::sealed), with the
+        // same namespaces and the handoff instead of the target.
         let mut argv: Vec<OsString> = vec!["cntr-nsenter".into()];
         argv.extend(
             KINDS

@@ -169,7 +169,19 @@ pub fn build(container: Vec<Vec<u8>>, host_rooted: bool, caller: &[Vec<u8>]) -> 
     let mut env = container;
     if host_rooted {
         env.retain(|e| safe_on_host(key(e)));
-        let path = get(caller, b"PATH").unwrap_or(DEFAULT_PATH).to_vec();
+        // The session's working directory is the container's tree: a
+        // relative (or empty) entry of the caller's PATH would find the
+        // container's programs there, run as the host-rooted session.
+        let path: Vec<&[u8]> = get(caller, b"PATH")
+            .unwrap_or(DEFAULT_PATH)
+            .split(|&c| c == b':')
+            .filter(|d| d.starts_with(b"/"))
+            .collect();
+        let path = if path.is_empty() {
+            DEFAULT_PATH.to_vec()
+        } else {
+            path.join(&b':')
+        };
         set(&mut env, b"PATH", &path);
         for name in [&b"HOME"[..], b"SHELL"] {
             if let Some(val) = get(caller, name).map(<[u8]>::to_vec) {
@@ -184,6 +196,17 @@ pub fn build(container: Vec<Vec<u8>>, host_rooted: bool, caller: &[Vec<u8>]) -> 
         None if host_rooted => env.retain(|e| key(e) != b"TERM"),
         None => {}
     }
+    env
+}
+
+/// cntr's own environment without what cntr passes to itself across an
+/// exec (`CNTR_FDS`, `CNTR_SEALED`): what a foreign program may get.
+pub fn caller_public() -> Vec<Vec<u8>> {
+    let mut env = caller();
+    env.retain(|e| {
+        let k = key(e);
+        k != crate::handoff::VAR.as_bytes() && k != crate::sealed::VAR.as_bytes()
+    });
     env
 }
 

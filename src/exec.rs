@@ -7,9 +7,6 @@ use rustix::io::Errno;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-/// Replaces the process with `argv[0]`, found through `path` unless it
-/// holds a `/`. Returns only on failure: 127 when nothing was found, 126
-/// when something was found but could not be run, 125 otherwise.
 /// `argv` and `env` as the NULL-terminated arrays execve(2) takes; the
 /// strings live as long as the value.
 struct Args {

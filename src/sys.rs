@@ -308,6 +308,8 @@ pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut b: &[u8]) -> Result<(), Err
 /// SIGCONT.
 #[cfg(feature = "test-pause")]
 pub fn pause(point: &str) {
+    #[cfg(not(debug_assertions))]
+    compile_error!("the test-pause feature is for test builds only, never a release");
     if std::env::var_os("CNTR_TEST_PAUSE").is_some_and(|v| v == point) {
         let _ =
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);

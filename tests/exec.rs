@@ -60,6 +60,7 @@ fn credentials_cgroup_and_environment_equal_the_targets() {
         assert!(env.contains("TERM=xterm-test\n"), "{env}");
         assert!(!env.contains("CNTR_TEST_CALLER_SECRET"), "{env}");
         assert!(!env.contains("CNTR_FDS"), "{env}");
+        assert!(!env.contains("CNTR_SEALED"), "{env}");
     }
 }
 

@@ -373,3 +373,54 @@ fn hostile_environment_runs_nothing_in_the_session() {
     }
     assert_eq!(left, Vec::<String>::new(), "payloads ran in the session");
 }
+
+/// The attach session stands in the container's tree: a relative or empty
+/// entry in the caller's PATH must not find the container's programs
+/// there (they would run as the host-rooted session).
+#[test]
+fn relative_path_entries_find_nothing_in_the_container() {
+    let mark = format!("/tmp/cntr-relative-path-{}", std::process::id());
+    let ct = Container::start_private(
+        Variant::Docker,
+        |root| {
+            for dir in ["", "bin-rel"] {
+                let p = root.join(dir).join("cntr-only-here");
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, format!("#!/bin/sh\ntouch {mark}\n")).unwrap();
+                std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                    .unwrap();
+            }
+        },
+        &[],
+        &[],
+    );
+    let pid = ct.pid.to_string();
+    for path in [
+        "/usr/bin:/bin:",
+        ":/usr/bin:/bin",
+        "/usr/bin::/bin",
+        ".:/usr/bin",
+        "bin-rel:/usr/bin",
+    ] {
+        let r = Run::from(
+            command(&["attach", &pid, "--", "cntr-only-here"])
+                .env("PATH", path)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 127, "PATH={path}: {}", r.stderr);
+        assert!(
+            !Path::new(&mark).exists(),
+            "PATH={path}: the container's program ran"
+        );
+        // The session's PATH holds the absolute entries only.
+        let r = Run::from(
+            command(&["attach", &pid, "--", "/bin/sh", "-c", "echo $PATH"])
+                .env("PATH", path)
+                .output()
+                .unwrap(),
+        );
+        let absolute: Vec<&str> = path.split(':').filter(|d| d.starts_with('/')).collect();
+        assert_eq!(r.ok(), format!("{}\n", absolute.join(":")), "PATH={path}");
+    }
+}
