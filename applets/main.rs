@@ -199,9 +199,7 @@ impl Link {
 
     /// The target: resolved from `--target` if given, else the handoff.
     pub fn handoff(&self, h: Option<Handoff>) -> Result<Handoff> {
-        if self.types.is_some() && self.target.is_none() {
-            return Err(Error::usage("--type goes with --target"));
-        }
+        // (`--type` without `--target` was refused by the parser.)
         match (&self.target, h) {
             (Some(t), _) => Handoff::resolve(self.types.as_deref(), t),
             (None, Some(h)) => Ok(h),

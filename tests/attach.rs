@@ -334,15 +334,7 @@ fn kill_9_of_cntr_ends_the_command() {
         child.kill().unwrap();
         child.wait().unwrap();
         let gone = wait_for(3, || {
-            let stat = std::fs::read_to_string(format!("/proc/{sleeper}/stat")).unwrap_or_default();
-            (stat.is_empty()
-                || stat
-                    .rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z'))
-            .then_some(())
+            matches!(proc_state(sleeper), None | Some('Z')).then_some(())
         });
         assert!(gone.is_some(), "{front}: the command outlived cntr");
     }
@@ -387,16 +379,7 @@ fn cntr_processes_hold_only_a_whitelist_of_fds() {
 #[test]
 fn job_control_stop_and_continue_propagate() {
     let ct = Container::start(Variant::Docker);
-    let state = |pid: i32| -> char {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        stat.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .next()
-            .unwrap_or('?')
-    };
+    let state = |pid: i32| proc_state(pid).unwrap_or('?');
     let signal = |pid: i32, sig: rustix::process::Signal| {
         rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), sig).unwrap()
     };

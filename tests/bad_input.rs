@@ -20,18 +20,6 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Every applet, as `cntr APPLET` names it.
-const APPLETS: [&str; 8] = [
-    "attach",
-    "chroot-exec",
-    "exec",
-    "inherit",
-    "mount-tree",
-    "nsenter",
-    "pty",
-    "resolve",
-];
-
 /// The chain links: each takes `-t/--target` and `--type` and runs PROG.
 const LINKS: [&str; 5] = ["chroot-exec", "inherit", "mount-tree", "nsenter", "pty"];
 

@@ -3,17 +3,6 @@
 mod common;
 use common::*;
 
-const APPLETS: [&str; 8] = [
-    "attach",
-    "chroot-exec",
-    "exec",
-    "inherit",
-    "mount-tree",
-    "nsenter",
-    "pty",
-    "resolve",
-];
-
 #[test]
 fn help_lists_applets_and_every_applet_answers_help() {
     let r = run(&["--help"]);

@@ -148,3 +148,26 @@ fn the_host_binary_cannot_be_written_through_proc_self_exe() {
         "the binary changed"
     );
 }
+
+/// The re-exec marks the process it starts (`CNTR_SEALED=1`): a process
+/// with the mark that still runs from a writable binary is refused (no
+/// trust in the mark alone, no loop of re-execs), and no program cntr
+/// starts is handed the mark.
+#[test]
+fn the_re_exec_mark_is_checked_and_never_handed_on() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    let r = Run::from(
+        command(&["exec", &pid, "--", "true"])
+            .env("CNTR_SEALED", "1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    assert!(r.stderr.contains("still writable"), "{}", r.stderr);
+    let env = run(&["nsenter", "-t", &pid, "--all", "env"])
+        .ok()
+        .to_string();
+    assert!(!env.contains("CNTR_SEALED"), "{env}");
+    assert!(!env.contains("CNTR_FDS"), "{env}");
+}

@@ -66,25 +66,28 @@ fn measured(args: &[&str], limit: Duration) -> Measured {
     Measured { run, rss_kib, took }
 }
 
-/// The host files an attach session shows the container's versions of,
-/// and the one cntr never reads; with their contents now.
+/// The identity files an attach session shows the container's versions
+/// of, and one cntr never reads.
+const IDENTITY: [&str; 7] = [
+    "passwd",
+    "group",
+    "hostname",
+    "hosts",
+    "resolv.conf",
+    "localtime",
+    "environment",
+];
+
+/// The host's identity files, with their contents now.
 fn host_files() -> Vec<(PathBuf, Vec<u8>)> {
-    [
-        "passwd",
-        "group",
-        "hostname",
-        "hosts",
-        "resolv.conf",
-        "localtime",
-        "environment",
-    ]
-    .iter()
-    .map(|n| {
-        let p = Path::new("/etc").join(n);
-        let data = std::fs::read(&p).unwrap_or_default();
-        (p, data)
-    })
-    .collect()
+    IDENTITY
+        .iter()
+        .map(|n| {
+            let p = Path::new("/etc").join(n);
+            let data = std::fs::read(&p).unwrap_or_default();
+            (p, data)
+        })
+        .collect()
 }
 
 /// Puts one kind of trap at a path.
@@ -152,16 +155,7 @@ fn hostile_identity_files() {
         ),
         ("directory", Box::new(|p| std::fs::create_dir(p).unwrap())),
     ];
-    let names = [
-        "passwd",
-        "group",
-        "hostname",
-        "hosts",
-        "resolv.conf",
-        "localtime",
-        "environment",
-    ];
-    for name in names {
+    for name in IDENTITY {
         let file = etc.join(name);
         let saved = std::fs::read(&file).ok();
         for (what, make) in &traps {

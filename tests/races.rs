@@ -42,11 +42,6 @@ impl Drop for FakeRunc {
     }
 }
 
-fn state(pid: i32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(')').next()?.trim().chars().next()
-}
-
 /// Starts `c` with the pause point `point` and waits until one of its
 /// processes has stopped there.
 fn paused_at(mut c: Command, point: &str) -> Child {
@@ -58,7 +53,7 @@ fn paused_at(mut c: Command, point: &str) -> Child {
     let stopped = wait_for(10, || {
         let mut all = descendants(me);
         all.push(me);
-        all.into_iter().find(|&p| state(p) == Some('T'))
+        all.into_iter().find(|&p| proc_state(p) == Some('T'))
     });
     assert!(stopped.is_some(), "cntr did not reach pause point {point}");
     // A waiting parent stops when its child does (as nsenter's does): let
@@ -76,7 +71,7 @@ fn resume(mut child: Child) -> Run {
         let mut all = descendants(me);
         all.push(me);
         for p in &all {
-            if state(*p) == Some('T') {
+            if proc_state(*p) == Some('T') {
                 let _ = rustix::process::kill_process(
                     rustix::process::Pid::from_raw(*p).unwrap(),
                     rustix::process::Signal::CONT,
@@ -87,7 +82,10 @@ fn resume(mut child: Child) -> Run {
             return Run::from(child.wait_with_output().unwrap());
         }
         if std::time::Instant::now() > deadline {
-            let states: Vec<_> = all.iter().map(|&p| (p, state(p), cmdline(p))).collect();
+            let states: Vec<_> = all
+                .iter()
+                .map(|&p| (p, proc_state(p), cmdline(p)))
+                .collect();
             let _ = child.kill();
             panic!("cntr did not end after the pause: {states:?}");
         }
@@ -175,7 +173,7 @@ fn a_reused_pid_is_never_entered() {
             assert!(!marker.exists(), "{front} at {point}: the command ran");
             // The impostor is untouched: still running, in the host's
             // namespaces.
-            assert_eq!(state(pid), Some('S'));
+            assert_eq!(proc_state(pid), Some('S'));
             other.kill().unwrap();
             other.wait().unwrap();
         }
@@ -217,7 +215,7 @@ fn the_container_dying_at_each_step() {
             // processes: a SIGCONT before that would let cntr finish first.
             let dying = wait_for(5, || {
                 let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", ct.pid));
-                (!matches!(state(ct.pid), Some('S' | 'R' | 'D'))
+                (!matches!(proc_state(ct.pid), Some('S' | 'R' | 'D'))
                     || wchan.is_ok_and(|w| w == "zap_pid_ns_processes"))
                 .then_some(())
             });

@@ -35,6 +35,25 @@ pub fn ct_bin() -> PathBuf {
     p
 }
 
+/// Every applet, as `cntr APPLET` names it.
+pub const APPLETS: [&str; 8] = [
+    "attach",
+    "chroot-exec",
+    "exec",
+    "inherit",
+    "mount-tree",
+    "nsenter",
+    "pty",
+    "resolve",
+];
+
+/// The state letter of `pid` (R, S, T, Z, ...) from /proc/PID/stat; None
+/// once it is gone.
+pub fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim().chars().next()
+}
+
 /// The attacks a compromised container runs (examples/hostile.rs).
 pub fn hostile_bin() -> PathBuf {
     let p = cntr_bin().parent().unwrap().join("examples/hostile");
