@@ -56,13 +56,11 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if crate::lookup(&rest[0]).is_some() {
         return next(rest, Some(h), keep);
     }
-    let mut env = cntr::env::caller_public();
-    if keep {
-        let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
-        e.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(
-            h.export()?.as_os_str(),
-        ));
-        env.push(e);
-    }
-    Err(cntr::exec::exec(&rest, &env, &path))
+    Err(crate::foreign(
+        &rest,
+        &cntr::env::caller_public(),
+        &path,
+        Some(h),
+        keep,
+    ))
 }

@@ -6,6 +6,7 @@
 use crate::{help, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
+use rustix::fd::AsFd;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
@@ -17,9 +18,10 @@ Take on the target's cgroup, credentials and environment, then run PROG with onl
   -t, --target TARGET      resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES         resolvers to try for --target (see cntr-resolve)
   -h, --help               show this help
-When PROG runs with the host's root (attach), variables that make host programs
-load code (LD_*, BASH_ENV, ENV, BASH_FUNC_*, ...) are not passed, and PATH, HOME
-and SHELL are the caller's.
+When PROG runs with the host's root (attach), it runs in the host's user
+namespace as the target's uid and gid, with CAP_SYS_PTRACE added (see cntr(1),
+SECURITY), and of the container's environment it gets only HOSTNAME and locale
+names; PATH, HOME, SHELL, USER, LOGNAME and the locale are the caller's.
 ";
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
@@ -51,14 +53,32 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     } else {
         let raw = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
         let complete = raw.len() < cntr::env::ENVIRON_LIMIT;
-        cntr::env::build(cntr::env::parse(&raw, complete), host_rooted, &caller)
+        let tty = [
+            rustix::stdio::stdin(),
+            rustix::stdio::stdout(),
+            rustix::stdio::stderr(),
+        ]
+        .into_iter()
+        .any(rustix::termios::isatty);
+        cntr::env::build(cntr::env::parse(&raw, complete), host_rooted, &caller, tty)
     };
     // A credential change clears the parent-death signal; keep the one
     // cntr-nsenter set.
     let pdeath =
         rustix::process::parent_process_death_signal().ctx("read the parent-death signal")?;
     let parent = rustix::process::getppid();
-    cntr::cred::inherit(&h, host_rooted, lsm)?;
+    let creds = cntr::cred::choose(&h, host_rooted)?;
+    let label = if lsm {
+        cntr::cred::lsm_label(&h.target)?
+    } else {
+        None
+    };
+    cntr::cgroup::join(&h.cgroups)?;
+    cntr::cred::apply(&creds)?;
+    // The label last: the LSM may forbid what comes before it.
+    if let Some(label) = label {
+        cntr::cred::set_exec_label(h.hostproc.as_fd(), &label)?;
+    }
     cntr::sys::pause("credentials");
     if pdeath.is_some() {
         rustix::process::set_parent_process_death_signal(pdeath)
@@ -67,17 +87,15 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             return Err(Error::new("cntr exited during set-up"));
         }
     }
-    // Nothing but 0, 1 and 2 reaches the command: not the handoff, not
-    // what the caller leaked to cntr.
-    cntr::sys::cloexec_from(3).ctx("close inherited fds")?;
     if crate::lookup(&rest[0]).is_some() {
         return crate::next(rest, Some(h), false);
     }
-    drop(h);
     let path = cntr::env::get(&env, b"PATH")
         .unwrap_or(cntr::env::DEFAULT_PATH)
         .to_vec();
-    Err(cntr::exec::exec(&rest, &env, &path))
+    // Nothing but 0, 1 and 2 reaches the command: not the handoff, not
+    // what the caller leaked to cntr.
+    Err(crate::foreign(&rest, &env, &path, Some(h), false))
 }
 
 /// Whether the command will run with a root that is not the container's

@@ -102,18 +102,55 @@ pub fn next(args: Vec<OsString>, h: Option<Handoff>, keep: bool) -> Result<u8> {
     if let Some(applet) = lookup(first) {
         return run(applet, args[1..].to_vec(), h);
     }
-    let mut env: Vec<Vec<u8>> = cntr::env::caller_public();
-    if keep {
-        if let Some(h) = &h {
-            let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
-            e.extend_from_slice(h.export()?.as_bytes());
-            env.push(e);
-        }
-    }
+    let env = cntr::env::caller_public();
     let path = cntr::env::get(&env, b"PATH")
         .unwrap_or(cntr::env::DEFAULT_PATH)
         .to_vec();
-    Err(cntr::exec::exec(&args, &env, &path))
+    Err(foreign(&args, &env, &path, h, keep))
+}
+
+/// Runs a program that is not a cntr applet with `env`, found through
+/// `path`, holding fds 0, 1 and 2 and, when `keep` asks for it, the
+/// handoff's fds named in `CNTR_FDS`; nothing else. Every other fd is
+/// closed before the search, not only marked close-on-exec: a `PATH`
+/// entry such as `/proc/self/fd/N/` would resolve through a directory fd
+/// that is still open during execve (runc's CVE-2024-21626). Returns only
+/// on failure. The caller must own no fd but the handoff's.
+pub fn foreign(
+    args: &[OsString],
+    env: &[Vec<u8>],
+    path: &[u8],
+    h: Option<Handoff>,
+    keep: bool,
+) -> Error {
+    use rustix::fd::AsRawFd;
+    let mut env = env.to_vec();
+    let mut fds = Vec::new();
+    match h {
+        Some(h) if keep => {
+            let mut e = format!("{}=", cntr::handoff::VAR).into_bytes();
+            match h.export() {
+                Ok(v) => e.extend_from_slice(v.as_bytes()),
+                Err(err) => return err,
+            }
+            env.push(e);
+            fds.extend([
+                h.target.pidfd.as_raw_fd(),
+                h.target.dir.as_raw_fd(),
+                h.root.as_raw_fd(),
+                h.hostproc.as_raw_fd(),
+            ]);
+            fds.extend(h.cgroups.iter().map(AsRawFd::as_raw_fd));
+            fds.extend(h.cgroup2dir.iter().map(AsRawFd::as_raw_fd));
+            // The fds stay open for the program: never closed by a drop.
+            std::mem::forget(h);
+        }
+        h => drop(h),
+    }
+    if let Err(e) = cntr::sys::close_all_but(&fds) {
+        return Error::sys("close inherited fds", e);
+    }
+    cntr::exec::exec(args, &env, path)
 }
 
 /// An option as the applet-specific part of a link's parser sees it.

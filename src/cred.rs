@@ -1,81 +1,75 @@
 //! Credentials: taking on the target's groups, gid, uid, capability sets,
-//! no_new_privs and LSM label, and choosing the attach session's
-//! credentials so that the session is not a door into the host.
+//! no_new_privs and LSM label; and choosing the credentials of the attach
+//! session so that it is not a door into the host for any process of the
+//! container.
 //!
 //! # The door
 //!
-//! A session process lives in the container's PID namespace but its root
-//! is the host's `/`. The kernel lets another process open
-//! `/proc/<session>/root`, `cwd` and `fd/*` when ptrace access passes
-//! (`__ptrace_may_access`, `cap_ptrace_access_check`): same uid and gid and
-//! a permitted set that is a subset of the caller's effective set, in the
-//! same user namespace; or CAP_SYS_PTRACE over the session's user
-//! namespace. A session with exactly the target's credentials would pass
-//! for every process of the container. So a host-rooted session gets:
+//! A session process lives in the container's PID namespace, but its root
+//! is the host's `/`. Process A may open `/proc/S/root`, `cwd` and `fd/*`
+//! of session process S, take its fds with `pidfd_getfd` and ptrace it
+//! when `__ptrace_may_access(A, S)` passes, which (no LSM beside
+//! `capability` here) is:
 //!
-//! - **root target, host user namespace**: the target's credentials plus
-//!   CAP_SYS_PTRACE in its bounding, permitted and effective sets, when the
-//!   target's bounding set lacks it. No process of the container can then
-//!   hold a superset of the session's permitted set, and none holds
-//!   CAP_SYS_PTRACE. The extra capability also lets the session trace any
-//!   container process, which is what one attaches for.
-//! - **non-root target, host user namespace**: the target's credentials in
-//!   a user namespace of the session's own, created by root (its owner) and
-//!   mapping every id to itself. A non-root container process has no
-//!   capability over it. Every id is mapped, so host setuid binaries work
-//!   as on the host. The limit: a *root* process of the same container
-//!   owns that namespace (see cntr(1), SECURITY).
-//! - **target in a user namespace of its own**: the session stays in the
-//!   host's user namespace, which no container process can hold a
-//!   capability over. A target that is root in its namespace gives a root
-//!   session with the target's capability sets; any other target keeps
-//!   its host-side uid and gid.
+//! 1. A's uid and gid equal S's real, effective and saved ones (as kernel
+//!    ids, whatever the user namespaces), or A has CAP_SYS_PTRACE over S's
+//!    user namespace;
+//! 2. and `cap_ptrace_access_check`: A and S share a user namespace and
+//!    S's permitted set is a subset of A's effective set, or A has
+//!    CAP_SYS_PTRACE over S's user namespace;
+//! 3. and, while S is not dumpable, CAP_SYS_PTRACE over the namespace of
+//!    S's memory (cntr stays non-dumpable until the command's exec).
 //!
-//! When the container holds CAP_SYS_PTRACE over the session (its bounding
-//! set has it, in the host's user namespace), nothing can shut the door and
-//! a warning says so.
+//! A has a capability over namespace N (`cap_capable`) when A lives in N
+//! and holds it, or A lives in an ancestor of N and owns the child of its
+//! own namespace on the way down to N. The attacker is every process of
+//! the container, with every credential reachable there: root with
+//! CAP_SETUID can take any uid, and any process may make a user namespace
+//! below its own and hold every capability in it.
+//!
+//! # The rule
+//!
+//! The session always stays in the host's user namespace (cntr's own), as
+//! the target's uid, gid and groups seen from there, with the target's
+//! capability sets when the target lives in that namespace (none when it
+//! lives in one below: what it holds there means nothing here), plus
+//! CAP_SYS_PTRACE, in the bounding, permitted and effective sets and, for
+//! a session that is not root, also the inheritable and ambient sets so
+//! that the command keeps it across its exec.
+//!
+//! - A process in a user namespace below the host's has no capability
+//!   over the host's namespace (it is no ancestor of it) and does not
+//!   share it, so step 2 fails whatever its uid and capabilities: the
+//!   root of a user-namespaced container, with every capability there,
+//!   included.
+//! - A process in the host's namespace passes step 2 only if its effective
+//!   set holds all of S's permitted set, CAP_SYS_PTRACE included, and
+//!   step 1 without the same ids only with CAP_SYS_PTRACE. A process can
+//!   only ever hold a capability that is in its bounding, permitted,
+//!   inheritable or ambient set (exec adds file capabilities only through
+//!   the bounding and inheritable sets; a set never gains what none of
+//!   them holds), and a child starts with its parent's sets. So when no
+//!   process of the container's PID namespace living in the host's user
+//!   namespace has CAP_SYS_PTRACE in any of them, none of them, nor
+//!   anything they start, can ever pass: [`survey`] checks exactly that,
+//!   and a warning names each process that could.
+//!
+//! The extra capability is also what the session needs: with it the
+//! host's `strace -p` and `gdb -p` attach to the container's processes,
+//! whatever their uid and user namespace.
 
 use crate::error::{warn, Context, Error, Result};
 use crate::handoff::Handoff;
+use crate::pidns::Procfs;
 use crate::proc::{Process, Status};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 const CAP_SYS_PTRACE: u32 = 19;
+const PTRACE: u64 = 1 << CAP_SYS_PTRACE;
 
-/// How the session's user namespace and capabilities are chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    /// Exactly the target's credentials (container-rooted command).
-    Exact,
-    /// The target's credentials plus CAP_SYS_PTRACE.
-    KeepPtrace,
-    /// The target's credentials in a user namespace of the session's own.
-    OwnUserNs,
-    /// Host user namespace; root session for a root-in-its-namespace target.
-    HostUserNs,
-}
-
-/// Chooses the policy (see the module documentation).
-pub fn policy(st: &Status, host_rooted: bool, same_userns: bool) -> Policy {
-    let ptrace = 1u64 << CAP_SYS_PTRACE;
-    match (host_rooted, same_userns) {
-        (false, _) => Policy::Exact,
-        (true, false) => Policy::HostUserNs,
-        (true, true) if st.uid[1] != 0 => Policy::OwnUserNs,
-        (true, true) if st.cap_bnd & ptrace == 0 => Policy::KeepPtrace,
-        (true, true) => Policy::Exact,
-    }
-}
-
-/// Whether processes of the container can reach into a host-rooted
-/// session whatever cntr does.
-pub fn container_can_trace(st: &Status, same_userns: bool) -> bool {
-    same_userns && st.cap_bnd & (1 << CAP_SYS_PTRACE) != 0
-}
-
-/// The credentials the session takes on.
+/// The credentials a command takes on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Creds {
     pub uid: [u32; 3],
@@ -89,10 +83,10 @@ pub struct Creds {
     pub no_new_privs: bool,
 }
 
-/// The credentials for `policy`. `inside_root` tells, for a target in a
-/// user namespace of its own, whether it is root there.
-pub fn creds(st: &Status, policy: Policy, inside_root: bool) -> Creds {
-    let mut c = Creds {
+/// Exactly the target's credentials: for a command rooted in the
+/// container (`cntr exec`), which runs in the target's user namespace.
+pub fn exact(st: &Status) -> Creds {
+    Creds {
         uid: [st.uid[0], st.uid[1], st.uid[2]],
         gid: [st.gid[0], st.gid[1], st.gid[2]],
         groups: st.groups.clone(),
@@ -102,42 +96,214 @@ pub fn creds(st: &Status, policy: Policy, inside_root: bool) -> Creds {
         bnd: st.cap_bnd,
         amb: st.cap_amb,
         no_new_privs: st.no_new_privs,
-    };
-    match policy {
-        Policy::KeepPtrace => {
-            let p = 1u64 << CAP_SYS_PTRACE;
-            c.bnd |= p;
-            c.prm |= p;
-            c.eff |= p;
-        }
-        Policy::HostUserNs if inside_root => {
-            c.uid = [0; 3];
-            c.gid = [0; 3];
-            c.groups = Vec::new();
-        }
-        _ => {}
+    }
+}
+
+/// The credentials of a session rooted in the host (`cntr attach`), in the
+/// host's user namespace (see the module documentation). `st` is the
+/// target's status as the host reads it; `host_userns` tells whether the
+/// target lives in the host's user namespace.
+pub fn session(st: &Status, host_userns: bool) -> Creds {
+    let mut c = exact(st);
+    if !host_userns {
+        // Capabilities of a namespace below ours: nothing here.
+        (c.inh, c.prm, c.eff, c.bnd, c.amb) = (0, 0, 0, 0, 0);
+    }
+    c.bnd |= PTRACE;
+    c.prm |= PTRACE;
+    c.eff |= PTRACE;
+    // A uid-0 exec gives the bounding set as the permitted set; any other
+    // keeps only the ambient set.
+    if c.uid[0] != 0 || c.uid[1] != 0 {
+        c.inh |= PTRACE;
+        c.amb |= PTRACE;
     }
     c
 }
 
-/// Whether the target is root inside its own user namespace: its euid,
-/// seen through the target's `uid_map`, is 0.
-pub fn inside_root(target: &Process, st: &Status) -> Result<bool> {
-    let map = target.read("uid_map", 64 * 1024)?;
-    for line in map.split(|&c| c == b'\n') {
-        let f: Vec<u64> = line
-            .split(|c| c.is_ascii_whitespace())
-            .filter(|w| !w.is_empty())
-            .filter_map(|w| std::str::from_utf8(w).ok()?.parse().ok())
-            .collect();
-        if let [inside, outside, count] = f[..] {
-            let euid = u64::from(st.uid[1]);
-            if euid >= outside && euid < outside + count {
-                return Ok(inside + (euid - outside) == 0);
-            }
+/// A process of the container that can hold CAP_SYS_PTRACE over the
+/// host's user namespace, and so reach into any attach session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracer {
+    /// Its PID and thread ID in the container's PID namespace.
+    pub pid: i32,
+    pub tid: i32,
+    pub comm: String,
+}
+
+/// What [`survey`] found: how many tasks the container's PID namespace
+/// holds, and which of them could reach a session.
+#[derive(Debug, Default)]
+pub struct Survey {
+    pub tasks: usize,
+    pub tracers: Vec<Tracer>,
+}
+
+/// Checks every task (thread) of the target's PID namespace and the
+/// namespaces below it for what could pass the ptrace access check against
+/// a session of [`session`]'s credentials: CAP_SYS_PTRACE in any of its
+/// capability sets while it lives in the host's user namespace, or a user
+/// namespace that is not the host's nor below it (possible only when cntr
+/// itself runs in a user namespace that is not the initial one).
+///
+/// Not counted: cntr's own processes (they run the same binary, and are
+/// non-dumpable until they exec) and processes whose root is the host's
+/// `/` (other attach sessions, `nsenter` without a mount namespace): they
+/// run the host's programs, not the container's.
+///
+/// The procfs is `/proc` when it already shows the target's PID namespace
+/// (the attach session's, after `cntr-mount-tree`), else a new one; a
+/// procfs with something mounted over a file of a process is not trusted,
+/// and a new one is made.
+pub fn survey(target: &Process, hostproc: BorrowedFd<'_>) -> Result<Survey> {
+    let procfs = Procfs::of(target, hostproc)?;
+    match survey_in(&procfs, hostproc) {
+        Err(rustix::io::Errno::XDEV) => {}
+        r => return r.map_err(|e| Error::sys("list the processes of the container", e)),
+    }
+    let procfs = Procfs::fresh(target, hostproc)?;
+    survey_in(&procfs, hostproc).map_err(|e| Error::sys("list the processes of the container", e))
+}
+
+fn survey_in(
+    procfs: &Procfs,
+    hostproc: BorrowedFd<'_>,
+) -> std::result::Result<Survey, rustix::io::Errno> {
+    let host = crate::pidns::ns_inode(hostproc, "thread-self/ns/user")
+        .map_err(|_| rustix::io::Errno::INVAL)?;
+    let tasks = procfs.tasks()?;
+    let mut s = Survey {
+        tasks: tasks.len(),
+        tracers: Vec::new(),
+    };
+    // When the host's namespace has a parent that cntr can see, a task
+    // may live in a namespace that is not below it, whatever it holds.
+    let nested_host = has_parent(hostproc);
+    let mut ours = None;
+    for t in tasks {
+        let st = &t.status;
+        let sets = st.cap_bnd | st.cap_prm | st.cap_inh | st.cap_amb | st.cap_eff;
+        if sets & PTRACE == 0 && !nested_host {
+            continue;
+        }
+        let userns = match procfs.userns(t.pid, t.tid) {
+            Ok(ns) => ns,
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::SRCH) => continue,
+            Err(e) => return Err(e),
+        };
+        let reaches = if userns == host {
+            sets & PTRACE != 0
+        } else {
+            nested_host && !below(procfs, &t, host)
+        };
+        if reaches
+            && !ours
+                .get_or_insert_with(|| Ours::read(hostproc))
+                .runs(procfs, t.pid)
+        {
+            s.tracers.push(Tracer {
+                pid: t.pid,
+                tid: t.tid,
+                comm: procfs.comm(t.pid),
+            });
         }
     }
-    Ok(false)
+    Ok(s)
+}
+
+/// cntr's own binary and root, to tell its processes and host-rooted
+/// sessions from the container's.
+struct Ours {
+    exe: Option<(u64, u64)>,
+    root: Option<(u64, u64)>,
+}
+
+impl Ours {
+    fn read(hostproc: BorrowedFd<'_>) -> Ours {
+        let id = |p: &str| {
+            rustix::fs::statat(hostproc, p, rustix::fs::AtFlags::empty())
+                .ok()
+                .map(|st| (st.st_dev, st.st_ino))
+        };
+        Ours {
+            exe: id("self/exe"),
+            root: id("self/root"),
+        }
+    }
+
+    fn runs(&self, procfs: &Procfs, pid: i32) -> bool {
+        let same = |a: Option<(u64, u64)>, b| a.is_some() && a == b;
+        same(self.exe, procfs.follow(pid, "exe")) || same(self.root, procfs.follow(pid, "root"))
+    }
+}
+
+/// Whether the user namespace with inode `host` has a parent in sight.
+fn has_parent(hostproc: BorrowedFd<'_>) -> bool {
+    rustix::fs::openat(
+        hostproc,
+        "thread-self/ns/user",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .is_ok_and(|fd| crate::pidns::userns_parent(fd.as_fd()).is_ok())
+}
+
+/// Whether task `t` lives in a user namespace below the one with inode
+/// `host`: its namespace's ancestors, walked up with `NS_GET_PARENT`,
+/// include it.
+fn below(procfs: &Procfs, t: &crate::pidns::Task, host: u64) -> bool {
+    let Ok(mut ns) = rustix::fs::openat(
+        procfs.fd(),
+        format!("{}/task/{}/ns/user", t.pid, t.tid),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    // User namespaces nest at most 32 deep.
+    for _ in 0..33 {
+        match crate::pidns::userns_parent(ns.as_fd()) {
+            Ok(parent) => {
+                if rustix::fs::fstat(&parent).is_ok_and(|st| st.st_ino == host) {
+                    return true;
+                }
+                ns = parent;
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Prints one warning per process of the survey that can reach the
+/// session (four at most, then how many more).
+pub fn warn_tracers(s: &Survey) {
+    for t in s.tracers.iter().take(4) {
+        let thread = if t.tid != t.pid {
+            format!(" thread {}", t.tid)
+        } else {
+            String::new()
+        };
+        warn(format_args!(
+            "process {} ({}){thread} of the container can hold CAP_SYS_PTRACE in the host's user namespace: processes of the container can read the host's files through this session",
+            t.pid, t.comm
+        ));
+    }
+    if s.tracers.len() > 4 {
+        warn(format_args!(
+            "{} more processes of the container can hold CAP_SYS_PTRACE",
+            s.tracers.len() - 4
+        ));
+    }
+}
+
+/// Makes the process non-dumpable again. The kernel resets dumpability to
+/// `fs.suid_dumpable` whenever a uid, gid or capability change commits
+/// (`commit_creds`), which may be 1 on a host that set it so: every step
+/// of [`apply`] is followed by this, until the command's exec.
+fn nondumpable() -> Result<()> {
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .ctx("make the process non-dumpable")
 }
 
 /// Takes on `c`, in the order the kernel allows it: bounding set while
@@ -171,9 +337,11 @@ pub fn apply(c: &Creds) -> Result<()> {
             return Err(Error::sys("set supplementary groups", e));
         }
     }
+    nondumpable()?;
     let gid = |i: usize| rustix::process::Gid::from_raw(c.gid[i]);
     rustix::thread::set_thread_res_gid(gid(0), gid(1), gid(2))
         .ctx(format_args!("set gid {}", c.gid[1]))?;
+    nondumpable()?;
     // What cntr itself lacks it cannot give (a user namespace's root holds
     // capabilities there that the host's root may not have).
     let own = rustix::thread::capabilities(None)
@@ -184,6 +352,7 @@ pub fn apply(c: &Creds) -> Result<()> {
     let uid = |i: usize| rustix::process::Uid::from_raw(c.uid[i]);
     rustix::thread::set_thread_res_uid(uid(0), uid(1), uid(2))
         .ctx(format_args!("set uid {}", c.uid[1]))?;
+    nondumpable()?;
     rustix::thread::set_keep_capabilities(false).ctx("reset keep-capabilities")?;
     rustix::thread::set_capabilities(
         None,
@@ -194,6 +363,7 @@ pub fn apply(c: &Creds) -> Result<()> {
         },
     )
     .ctx("set capabilities")?;
+    nondumpable()?;
     for cap in 0..64u32 {
         if c.amb & own & (1 << cap) != 0 {
             rustix::thread::configure_capability_in_ambient_set(
@@ -203,71 +373,9 @@ pub fn apply(c: &Creds) -> Result<()> {
             .ctx("raise ambient capabilities")?;
         }
     }
+    nondumpable()?;
     if c.no_new_privs {
         rustix::thread::set_no_new_privs(true).ctx("set no_new_privs")?;
-    }
-    Ok(())
-}
-
-/// Moves the calling process into a new user namespace that maps every
-/// uid and gid to itself, owned by root.
-///
-/// The maps must be written by a process that holds CAP_SETUID and
-/// CAP_SETGID over the *parent* namespace, which the caller gives up by
-/// entering the new one; so a short-lived child, still in the parent
-/// namespace, writes them through the host's procfs:
-///
-/// 1. note our PID as the host's procfs sees it;
-/// 2. fork the helper, which waits on a pipe;
-/// 3. unshare(CLONE_NEWUSER) and wake the helper;
-/// 4. the helper writes `uid_map` and `gid_map` of our host PID and exits;
-/// 5. we reap it and check that it succeeded.
-pub fn enter_own_userns(hostproc: BorrowedFd<'_>) -> Result<()> {
-    let me = rustix::fs::readlinkat(hostproc, "self", Vec::new()).ctx("read /proc/self")?;
-    let me = me.to_string_lossy().into_owned();
-    let (rd, wr) =
-        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ctx("create a pipe")?;
-    let helper = match crate::sys::fork().ctx("fork")? {
-        crate::sys::Fork::Child => {
-            drop(wr);
-            let mut b = [0u8; 1];
-            let ok =
-                matches!(rustix::io::read(&rd, &mut b), Ok(1)) && write_maps(hostproc, &me).is_ok();
-            // Leave at once: no destructor, no buffer of the parent's may
-            // run twice.
-            crate::sys::exit_now(if ok { 0 } else { 1 });
-        }
-        crate::sys::Fork::Parent(pid) => pid,
-    };
-    drop(rd);
-    // SAFETY: cntr is single-threaded, so no other thread's view of the
-    // process can be affected.
-    let unshared = unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) };
-    let _ = rustix::io::write(&wr, b"x");
-    drop(wr);
-    let status = rustix::process::waitpid(
-        rustix::process::Pid::from_raw(helper),
-        rustix::process::WaitOptions::empty(),
-    )
-    .ctx("wait for the user namespace helper")?;
-    unshared.ctx("create a user namespace")?;
-    match status {
-        Some((_, st)) if st.exit_status() == Some(0) => Ok(()),
-        _ => Err(Error::new(
-            "unable to write the maps of the session's user namespace",
-        )),
-    }
-}
-
-fn write_maps(hostproc: BorrowedFd<'_>, pid: &str) -> rustix::io::Result<()> {
-    for file in ["uid_map", "gid_map"] {
-        let fd = rustix::fs::openat(
-            hostproc,
-            format!("{pid}/{file}"),
-            OFlags::WRONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        rustix::io::write(&fd, b"0 0 4294967295\n")?;
     }
     Ok(())
 }
@@ -325,30 +433,17 @@ pub fn set_exec_label(hostproc: BorrowedFd<'_>, label: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Everything `cntr-inherit` does to credentials, in order. Returns the
-/// policy that was applied.
-pub fn inherit(h: &Handoff, host_rooted: bool, lsm: bool) -> Result<Policy> {
-    let target = &h.target;
-    let st = target.status()?;
-    let same_userns = !crate::ns::differs(h, &crate::ns::KINDS[6])?;
-    let policy = policy(&st, host_rooted, same_userns);
-    if host_rooted && container_can_trace(&st, same_userns) {
-        warn(format_args!(
-            "process {} holds CAP_SYS_PTRACE: processes of its container can read the host's files through this session",
-            target.pid
-        ));
+/// The credentials `cntr-inherit` gives the command: the session's for a
+/// command rooted in the host (after a survey of the container, whose
+/// findings are printed as warnings), else the target's exactly.
+pub fn choose(h: &Handoff, host_rooted: bool) -> Result<Creds> {
+    let st = h.target.status()?;
+    if !host_rooted {
+        return Ok(exact(&st));
     }
-    let label = if lsm { lsm_label(target)? } else { None };
-    let inside = policy == Policy::HostUserNs && inside_root(target, &st)?;
-    crate::cgroup::join(&h.cgroups)?;
-    if policy == Policy::OwnUserNs {
-        enter_own_userns(h.hostproc.as_fd())?;
-    }
-    apply(&creds(&st, policy, inside))?;
-    if let Some(label) = label {
-        set_exec_label(h.hostproc.as_fd(), &label)?;
-    }
-    Ok(policy)
+    let host_userns = !crate::ns::differs(h, &crate::ns::KINDS[6])?;
+    warn_tracers(&survey(&h.target, h.hostproc.as_fd())?);
+    Ok(session(&st, host_userns))
 }
 
 #[cfg(test)]
@@ -366,30 +461,48 @@ mod tests {
         }
     }
 
+    const DOCKER: u64 = 0xa80425fb;
+
     #[test]
-    fn policies() {
-        let docker = 0xa80425fb;
-        assert_eq!(policy(&st(0, docker), false, true), Policy::Exact);
-        assert_eq!(policy(&st(0, docker), true, true), Policy::KeepPtrace);
-        assert_eq!(policy(&st(0, !0 >> 23), true, true), Policy::Exact);
-        assert!(container_can_trace(&st(0, !0 >> 23), true));
-        assert_eq!(policy(&st(1000, docker), true, true), Policy::OwnUserNs);
+    fn root_in_the_host_namespace_keeps_its_sets_and_gains_ptrace() {
+        let c = session(&st(0, DOCKER), true);
+        assert_eq!(c.uid, [0; 3]);
         assert_eq!(
-            policy(&st(100000, !0 >> 23), true, false),
-            Policy::HostUserNs
+            (c.bnd, c.prm, c.eff),
+            (DOCKER | PTRACE, DOCKER | PTRACE, DOCKER | PTRACE)
         );
-        assert!(!container_can_trace(&st(100000, !0 >> 23), false));
+        assert_eq!((c.inh, c.amb), (0, 0));
     }
 
     #[test]
-    fn keep_ptrace_adds_one_cap() {
-        let c = creds(&st(0, 0xa80425fb), Policy::KeepPtrace, false);
-        assert_eq!(c.bnd, 0xa80425fb | 1 << 19);
-        assert_eq!(c.inh, 0);
-        assert_eq!(c.amb, 0);
-        let c = creds(&st(100000, 0x1ff_ffff_ffff), Policy::HostUserNs, true);
-        assert_eq!(c.uid, [0; 3]);
-        let c = creds(&st(101000, 0), Policy::HostUserNs, false);
-        assert_eq!(c.uid, [101000; 3]);
+    fn a_non_root_session_keeps_ptrace_through_the_ambient_set() {
+        let c = session(&st(1000, 0), true);
+        assert_eq!(c.uid, [1000; 3]);
+        assert_eq!(
+            (c.bnd, c.prm, c.eff, c.inh, c.amb),
+            (PTRACE, PTRACE, PTRACE, PTRACE, PTRACE)
+        );
+    }
+
+    #[test]
+    fn a_target_below_the_host_namespace_brings_no_capability() {
+        let c = session(&st(100000, !0 >> 23), false);
+        assert_eq!(c.uid, [100000; 3]);
+        assert_eq!(
+            (c.bnd, c.prm, c.eff, c.inh, c.amb),
+            (PTRACE, PTRACE, PTRACE, PTRACE, PTRACE)
+        );
+        let c = session(&st(0, !0 >> 23), false);
+        assert_eq!(
+            (c.bnd, c.prm, c.eff, c.inh, c.amb),
+            (PTRACE, PTRACE, PTRACE, 0, 0)
+        );
+    }
+
+    #[test]
+    fn exact_is_the_target() {
+        let s = st(1000, DOCKER);
+        let c = exact(&s);
+        assert_eq!((c.bnd, c.prm, c.uid), (DOCKER, DOCKER, [1000; 3]));
     }
 }

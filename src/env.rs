@@ -1,12 +1,12 @@
 //! Environments: the target's, read from `/proc/PID/environ`, and the one
 //! the command gets.
 //!
-//! The command gets the container's environment, never the caller's (the
-//! caller's `TERM` aside, and in a host-rooted attach session the caller's
-//! `PATH`, `HOME` and `SHELL`, because the tools that run there are the host's). In
-//! a host-rooted session, variables that make host programs load or run
-//! something named by their value are dropped: the container sets them, the
-//! host's shell and libraries would obey them.
+//! A command rooted in the container (exec) gets the container's
+//! environment as it is. A host-rooted session (attach) runs the host's
+//! programs, which obey their environment: it gets the caller's basics and
+//! only what is inert by definition of the container's (see [`build`]).
+//! The container's full environment stays one command away
+//! (`cat /proc/1/environ` in the session, or `cntr exec`).
 
 /// At most this much of `/proc/PID/environ` is read.
 pub const ENVIRON_LIMIT: usize = 1 << 20;
@@ -65,110 +65,75 @@ pub fn set(env: &mut Vec<Vec<u8>>, name: &[u8], value: &[u8]) {
     env.push(e);
 }
 
-/// Variables whose value makes a host program load, source or run
-/// something: never passed into a host-rooted session.
-const DANGEROUS: &[&[u8]] = &[
-    b"BASH_ENV",
-    b"ENV",
-    b"PROMPT_COMMAND",
-    b"PS0",
-    b"PS1",
-    b"PS2",
-    b"PS3",
-    b"PS4",
-    b"SHELLOPTS",
-    b"BASHOPTS",
-    b"GLOBIGNORE",
-    b"CDPATH",
-    b"IFS",
-    b"INPUTRC",
-    b"HISTFILE",
-    b"MAIL",
-    b"MAILPATH",
-    b"GCONV_PATH",
-    b"GETCONF_DIR",
-    b"HOSTALIASES",
-    b"LOCALDOMAIN",
-    b"LOCPATH",
-    b"NLSPATH",
-    b"RESOLV_HOST_CONF",
-    b"RES_OPTIONS",
-    b"TMPDIR",
-    b"TZDIR",
-    b"GLIBC_TUNABLES",
-    b"TERMINFO",
-    b"TERMINFO_DIRS",
-    b"TERMCAP",
-    b"PERL5LIB",
-    b"PERLLIB",
-    b"PERL5OPT",
-    b"PERL5DB",
-    b"RUBYOPT",
-    b"RUBYLIB",
-    b"NODE_OPTIONS",
-    b"NODE_PATH",
-    b"LESSOPEN",
-    b"LESSCLOSE",
-    b"LESSKEY",
-    b"PAGER",
-    b"MANPAGER",
-    b"EDITOR",
-    b"VISUAL",
-    b"ZDOTDIR",
-    b"SSL_CERT_FILE",
-    b"SSL_CERT_DIR",
-    b"OPENSSL_CONF",
-    b"VIMINIT",
-    b"EXINIT",
-    b"MYVIMRC",
-    b"GDBHISTFILE",
-    b"SHELL",
-    b"PATH",
-    b"HOME",
-    b"TERM",
-    b"XDG_CONFIG_HOME",
-    b"XDG_DATA_HOME",
-    b"XDG_CONFIG_DIRS",
-    b"XDG_DATA_DIRS",
-    b"XDG_RUNTIME_DIR",
-    b"PKG_CONFIG_PATH",
-    b"MAGIC",
-    b"PYTHONPATH",
-    b"PYTHONHOME",
-    b"PYTHONSTARTUP",
-    b"PYTHONUSERBASE",
-    b"PYTHONEXECUTABLE",
-    b"JAVA_TOOL_OPTIONS",
-    b"_JAVA_OPTIONS",
-    b"JDK_JAVA_OPTIONS",
-    b"TZ",
+/// The locale variables (locale(7)). Their values name a locale; one
+/// that holds a `/` is a path, which glibc loads locale data from.
+const LOCALE: &[&[u8]] = &[
+    b"LANG",
+    b"LANGUAGE",
+    b"LC_ALL",
+    b"LC_ADDRESS",
+    b"LC_COLLATE",
+    b"LC_CTYPE",
+    b"LC_IDENTIFICATION",
+    b"LC_MEASUREMENT",
+    b"LC_MESSAGES",
+    b"LC_MONETARY",
+    b"LC_NAME",
+    b"LC_NUMERIC",
+    b"LC_PAPER",
+    b"LC_TELEPHONE",
+    b"LC_TIME",
 ];
 
-/// Prefixes of such variables (`LD_PRELOAD`, `BASH_FUNC_f%%`, `MALLOC_*`).
-const DANGEROUS_PREFIX: &[&[u8]] = &[
-    b"LD_",
-    b"BASH_FUNC_",
-    b"MALLOC_",
-    b"GIT_",
-    b"PYTHON",
-    b"KRB5",
-    b"LESS",
-];
+/// The caller's variables a host-rooted session gets besides its locale
+/// (`PATH` apart: only its absolute entries).
+const CALLER_BASICS: &[&[u8]] = &[b"HOME", b"SHELL", b"USER", b"LOGNAME"];
 
-/// Whether `name` may pass into a host-rooted session.
-pub fn safe_on_host(name: &[u8]) -> bool {
-    !DANGEROUS.contains(&name) && !DANGEROUS_PREFIX.iter().any(|p| name.starts_with(p))
+/// Whether a variable of the container passes into a host-rooted session.
+/// An allowlist of what is inert by definition: `HOSTNAME` as a host name
+/// and locale names that are not paths, in a plain character set and at
+/// most 255 bytes (no terminal control, no path, no expansion). Everything
+/// else of the container's environment stays out: host programs obey
+/// variables in numbers no list of dangerous names can keep up with
+/// (`VIMRUNTIME`, `SYSTEMD_PAGER`, `MAKEFILES`, `WGETRC`, `LUA_INIT`,
+/// `PHPRC`, `KUBECONFIG`, ...).
+pub fn passes_to_host(entry: &[u8]) -> bool {
+    let (k, v) = (key(entry), &entry[key(entry).len() + 1..]);
+    let plain = |extra: &[u8]| {
+        v.len() <= 255
+            && v.iter()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    };
+    if k == b"HOSTNAME" {
+        return !v.is_empty() && plain(b".-");
+    }
+    LOCALE.contains(&k) && plain(b"._@:-")
 }
 
 /// Builds the command's environment from the container's.
 ///
-/// `host_rooted`: the command runs with the host's `/` (attach). `caller`
-/// is cntr's own environment, of which only `TERM` (and for a host-rooted
-/// session `PATH`, `HOME` and `SHELL`) is taken.
-pub fn build(container: Vec<Vec<u8>>, host_rooted: bool, caller: &[Vec<u8>]) -> Vec<Vec<u8>> {
+/// `host_rooted`: the command runs with the host's `/` (attach); it gets
+/// what [`passes_to_host`] lets through of the container's environment,
+/// and the caller's basics: locale, `HOME`, `SHELL`, `USER`, `LOGNAME` and
+/// the absolute entries of `PATH` (the tools that run there are the
+/// host's). Otherwise (exec) it gets the container's environment as it
+/// is, with a default `PATH` if it has none. Either way the caller's
+/// `TERM` comes along when there is a terminal (`tty`), and nothing else
+/// of the caller's.
+pub fn build(
+    container: Vec<Vec<u8>>,
+    host_rooted: bool,
+    caller: &[Vec<u8>],
+    tty: bool,
+) -> Vec<Vec<u8>> {
     let mut env = container;
     if host_rooted {
-        env.retain(|e| safe_on_host(key(e)));
+        env.retain(|e| passes_to_host(e));
+        for e in caller {
+            if LOCALE.contains(&key(e)) {
+                set(&mut env, key(e), &e[key(e).len() + 1..]);
+            }
+        }
         // The session's working directory is the container's tree: a
         // relative (or empty) entry of the caller's PATH would find the
         // container's programs there, run as the host-rooted session.
@@ -183,7 +148,7 @@ pub fn build(container: Vec<Vec<u8>>, host_rooted: bool, caller: &[Vec<u8>]) -> 
             path.join(&b':')
         };
         set(&mut env, b"PATH", &path);
-        for name in [&b"HOME"[..], b"SHELL"] {
+        for &name in CALLER_BASICS {
             if let Some(val) = get(caller, name).map(<[u8]>::to_vec) {
                 set(&mut env, name, &val);
             }
@@ -191,10 +156,10 @@ pub fn build(container: Vec<Vec<u8>>, host_rooted: bool, caller: &[Vec<u8>]) -> 
     } else if get(&env, b"PATH").is_none() {
         set(&mut env, b"PATH", DEFAULT_PATH);
     }
-    match get(caller, b"TERM").map(<[u8]>::to_vec) {
-        Some(term) => set(&mut env, b"TERM", &term),
-        None if host_rooted => env.retain(|e| key(e) != b"TERM"),
-        None => {}
+    if tty {
+        if let Some(term) = get(caller, b"TERM").map(<[u8]>::to_vec) {
+            set(&mut env, b"TERM", &term);
+        }
     }
     env
 }
@@ -255,44 +220,61 @@ mod tests {
     }
 
     #[test]
-    fn host_rooted_drops_loaders() {
+    fn host_rooted_takes_an_allowlist() {
         let ct = v(&[
             "FOO=bar",
             "LD_PRELOAD=/x.so",
             "BASH_ENV=/x",
-            "ENV=/x",
-            "PROMPT_COMMAND=x",
-            "BASH_FUNC_ls%%=() { x; }",
-            "GCONV_PATH=/x",
+            "VIMRUNTIME=/x",
+            "SYSTEMD_PAGER=sh -c x",
+            "KUBECONFIG=/x",
+            "HOSTNAME=web-1.example",
+            "LANG=C.UTF-8",
+            "LC_TIME=/var/lib/cntr/evil",
+            "LANGUAGE=de_DE:en",
             "PATH=/var/lib/cntr/bin",
             "SHELL=/var/lib/cntr/bin/sh",
             "HOME=/var/lib/cntr/x",
             "TERM=evil",
         ]);
         let caller = v(&[
-            "PATH=/usr/bin:/bin",
+            "PATH=/usr/bin:.:/bin:",
             "HOME=/root",
             "TERM=xterm",
             "SECRET=1",
             "SHELL=/bin/bash",
+            "USER=root",
+            "LC_TIME=en_GB.UTF-8",
         ]);
-        let env = build(ct.clone(), true, &caller);
+        let env = build(ct.clone(), true, &caller, true);
         assert_eq!(
             env,
             v(&[
-                "FOO=bar",
+                "HOSTNAME=web-1.example",
+                "LANG=C.UTF-8",
+                "LANGUAGE=de_DE:en",
+                "LC_TIME=en_GB.UTF-8",
                 "PATH=/usr/bin:/bin",
                 "HOME=/root",
                 "SHELL=/bin/bash",
-                "TERM=xterm"
+                "USER=root",
+                "TERM=xterm",
             ])
         );
-        let env = build(ct, false, &caller);
+        let env = build(ct.clone(), true, &caller, false);
+        assert_eq!(get(&env, b"TERM"), None);
+        assert_eq!(
+            build(v(&["HOSTNAME=a\x1b]0;x", "LANG=../x"]), true, &[], false),
+            v(&[&format!("PATH={}", String::from_utf8_lossy(DEFAULT_PATH))])
+        );
+        let env = build(ct.clone(), false, &caller, true);
         assert!(env.contains(&b"LD_PRELOAD=/x.so".to_vec()));
         assert!(env.contains(&b"PATH=/var/lib/cntr/bin".to_vec()));
         assert!(env.contains(&b"TERM=xterm".to_vec()));
         assert!(!env.iter().any(|e| e.starts_with(b"SECRET")));
-        let env = build(v(&["A=1"]), false, &[]);
+        let env = build(ct, false, &caller, false);
+        assert!(env.contains(&b"TERM=evil".to_vec()), "the container's own");
+        let env = build(v(&["A=1"]), false, &[], false);
         assert_eq!(get(&env, b"PATH"), Some(DEFAULT_PATH));
     }
 }

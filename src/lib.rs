@@ -11,6 +11,7 @@ pub mod exec;
 pub mod handoff;
 pub mod mount;
 pub mod ns;
+pub mod pidns;
 pub mod proc;
 pub mod sealed;
 pub mod sys;

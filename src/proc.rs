@@ -214,6 +214,8 @@ pub struct Status {
     pub seccomp: u32,
     /// The PID in each PID namespace, outermost first.
     pub nspid: Vec<u32>,
+    /// The number of threads of the process (0 when the line is missing).
+    pub threads: u32,
 }
 
 impl Status {
@@ -261,6 +263,7 @@ impl Status {
                 }
                 b"NoNewPrivs" => s.no_new_privs = num(words().next()?)? != 0,
                 b"Seccomp" => s.seccomp = num(words().next()?)? as u32,
+                b"Threads" => s.threads = u32::try_from(num(words().next()?)?).ok()?,
                 b"NSpid" => {
                     s.nspid = words()
                         .map(|w| num(w).map(|n| n as u32))

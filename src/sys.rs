@@ -320,3 +320,21 @@ pub fn pause(point: &str) {
 #[cfg(not(feature = "test-pause"))]
 #[inline(always)]
 pub fn pause(_point: &str) {}
+
+/// `NS_GET_USERNS`, see ioctl_ns(2): the user namespace that owns a
+/// namespace.
+pub const NS_GET_USERNS: usize = 0xb701;
+/// `NS_GET_PARENT`, see ioctl_ns(2): the parent of a user or PID
+/// namespace.
+pub const NS_GET_PARENT: usize = 0xb702;
+
+/// `ioctl(fd, request)` for the namespace ioctls that return a new fd
+/// (`NS_GET_USERNS`, `NS_GET_PARENT`), see ioctl_ns(2).
+pub fn ns_ioctl(fd: rustix::fd::BorrowedFd<'_>, request: usize) -> Result<OwnedFd, Errno> {
+    use rustix::fd::AsRawFd;
+    // SAFETY: these requests take no argument and return a new fd.
+    let r = check(unsafe { sc::syscall!(IOCTL, fd.as_raw_fd() as usize, request, 0) })?;
+    // SAFETY: the kernel returned a new descriptor we own; it is opened
+    // close-on-exec (nsfs sets O_CLOEXEC on these).
+    Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) })
+}

@@ -1,13 +1,13 @@
 //! `env::parse`, the reader of `/proc/PID/environ`, and `env::build`,
 //! which makes the command's environment from it. The first input byte
-//! picks whether the read was complete and whether the caller has a
-//! `TERM`; the rest is the environ file.
+//! picks whether the read was complete, whether the caller has a `TERM`
+//! and whether there is a terminal; the rest is the environ file.
 //!
 //! Checks: the entries are `KEY=VALUE` with a non-empty key, no NUL, one
 //! per key, the first of each key as getenv(3) sees it (against a plain
-//! model); in a host-rooted session nothing that makes a host program load
-//! or run something (`safe_on_host`) passes, and `PATH`, `HOME`, `SHELL`
-//! and `TERM` are the caller's or absent, never the container's.
+//! model); in a host-rooted session only the allowlist of the container's
+//! variables passes (`passes_to_host`: no value holds a `/`), and `PATH`,
+//! `HOME`, `SHELL`, `TERM` and the locale are the caller's or absent.
 #![no_main]
 
 use cntr::env;
@@ -60,38 +60,47 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(parsed, model(raw, complete));
     let from_container: HashSet<&[u8]> = parsed.iter().map(Vec::as_slice).collect();
 
-    let mut caller = vec![b"PATH=/host/bin".to_vec(), b"HOME=/root".to_vec()];
+    let mut caller = vec![
+        b"PATH=/host/bin:rel".to_vec(),
+        b"HOME=/root".to_vec(),
+        b"LANG=C.UTF-8".to_vec(),
+    ];
     if flags & 2 != 0 {
         caller.push(b"TERM=xterm".to_vec());
     }
-    let term = env::get(&caller, b"TERM");
+    let tty = flags & 4 != 0;
+    let term = env::get(&caller, b"TERM").filter(|_| tty);
 
-    // Host-rooted: the container's loaders and paths stay out.
-    let host = env::build(parsed.clone(), true, &caller);
+    // Host-rooted: of the container's, only the allowlist; the caller's
+    // basics; nothing else.
+    let host = env::build(parsed.clone(), true, &caller, tty);
     unique_keys(&host);
     assert_eq!(env::get(&host, b"PATH"), Some(&b"/host/bin"[..]));
     assert_eq!(env::get(&host, b"HOME"), Some(&b"/root"[..]));
+    assert_eq!(env::get(&host, b"LANG"), Some(&b"C.UTF-8"[..]));
     assert_eq!(env::get(&host, b"SHELL"), None);
     assert_eq!(env::get(&host, b"TERM"), term);
     for e in &host {
-        let k = env::key(e);
-        if !matches!(k, b"PATH" | b"HOME" | b"TERM") {
+        if !matches!(env::key(e), b"PATH" | b"HOME" | b"TERM" | b"LANG") {
             assert!(
-                env::safe_on_host(k),
+                env::passes_to_host(e) && from_container.contains(e.as_slice()),
                 "{:?} passed",
                 String::from_utf8_lossy(e)
             );
-            assert!(from_container.contains(e.as_slice()));
+            assert!(!e.contains(&b'/'), "a path passed: {:?}", String::from_utf8_lossy(e));
         }
     }
 
-    // In the container's root: its own environment, with a PATH.
-    let ct = env::build(parsed.clone(), false, &caller);
+    // In the container's root: its own environment, with a PATH, and
+    // the caller's TERM only with a terminal.
+    let ct = env::build(parsed.clone(), false, &caller, tty);
     unique_keys(&ct);
     let path = env::get(&parsed, b"PATH").unwrap_or(env::DEFAULT_PATH);
     assert_eq!(env::get(&ct, b"PATH"), Some(path));
     if term.is_some() {
         assert_eq!(env::get(&ct, b"TERM"), term);
+    } else {
+        assert_eq!(env::get(&ct, b"TERM"), env::get(&parsed, b"TERM"));
     }
     for e in &ct {
         assert!(from_container.contains(e.as_slice()) || matches!(env::key(e), b"PATH" | b"TERM"));

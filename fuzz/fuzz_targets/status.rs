@@ -24,6 +24,7 @@ fn write(s: &Status) -> String {
     let _ = writeln!(o, "CapAmb:\t{:016x}", s.cap_amb);
     let _ = writeln!(o, "NoNewPrivs:\t{}", u8::from(s.no_new_privs));
     let _ = writeln!(o, "Seccomp:\t{}", s.seccomp);
+    let _ = writeln!(o, "Threads:\t{}", s.threads);
     o
 }
 
