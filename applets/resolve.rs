@@ -18,7 +18,9 @@ Resolve a container name, id or PID to one verified process; print it, or run PR
   -u, --user USER   also find USER's rootless podman containers (name or uid)
   -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
                     nspawn, lxc, lxd, containerd, kubernetes, runc, command
-      --json        print one JSON object per line instead of the PID
+      --json        print one JSON object per line instead of the PID, with
+                    what is known of the door of an attach session
+                    (door_closed, ptrace_holders: see cntr(1), SECURITY)
       --list        list the running containers the engines know:
                     ENGINE NAME ID PID, one per line
   -k, --keep-fds    hand the fds on even when PROG is not a cntr applet
@@ -153,8 +155,70 @@ fn json(f: &Found, p: Option<&Process>) -> Result<String> {
             ns.join(","),
             cgroups.join(",")
         ));
+        out.push_str(&door(p)?);
     }
     out.push('}');
+    Ok(out)
+}
+
+/// What is provable about an attach session's door (cntr(1), SECURITY):
+/// whether the user namespace that owns the target's PID namespace is the
+/// host's, how many tasks its PID namespace holds, which of them can hold
+/// CAP_SYS_PTRACE over the host's user namespace (and so reach into a
+/// session), and whether that list is empty: then none of them, nor any
+/// process they start, ever can.
+fn door(p: &Process) -> Result<String> {
+    use rustix::fd::AsFd;
+    let hostproc = rustix::fs::open(
+        "/proc",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Error::sys("open /proc", e))?;
+    let pidns = rustix::fs::openat(
+        &p.dir,
+        "ns/pid",
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Error::sys(format_args!("open the PID namespace of {}", p.pid), e))?;
+    let owner = cntr::sys::ns_ioctl(pidns.as_fd(), cntr::sys::NS_GET_USERNS)
+        .and_then(|fd| rustix::fs::fstat(&fd))
+        .map_err(|e| Error::sys("find the owner of the PID namespace", e))?
+        .st_ino;
+    let host = cntr::pidns::ns_inode(hostproc.as_fd(), "thread-self/ns/user")?;
+    let mut out = format!(
+        ",\"pidns_owner\":{}",
+        quote(if owner == host { b"host" } else { b"own" })
+    );
+    match cntr::cred::survey(p, hostproc.as_fd()) {
+        Ok(s) => {
+            let tracers: Vec<String> = s
+                .tracers
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{{\"pid\":{},\"tid\":{},\"comm\":{}}}",
+                        t.pid,
+                        t.tid,
+                        quote(t.comm.as_bytes())
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                ",\"tasks\":{},\"ptrace_holders\":[{}],\"door_closed\":{}",
+                s.tasks,
+                tracers.join(","),
+                s.tracers.is_empty()
+            ));
+        }
+        // An older kernel cannot make a procfs of another PID namespace
+        // from here: say that nothing is known rather than fail.
+        Err(e) => out.push_str(&format!(
+            ",\"door_closed\":null,\"survey_error\":{}",
+            quote(e.message().as_bytes())
+        )),
+    }
     Ok(out)
 }
 

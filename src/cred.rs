@@ -68,6 +68,9 @@ use rustix::thread::{CapabilitySet, CapabilitySets};
 
 const CAP_SYS_PTRACE: u32 = 19;
 const PTRACE: u64 = 1 << CAP_SYS_PTRACE;
+/// The inode number of the initial user namespace, fixed by the kernel
+/// (`PROC_USER_INIT_INO`).
+const PROC_USER_INIT_INO: u64 = 0xEFFF_FFFD;
 
 /// The credentials a command takes on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,9 +179,10 @@ fn survey_in(
         tasks: tasks.len(),
         tracers: Vec::new(),
     };
-    // When the host's namespace has a parent that cntr can see, a task
-    // may live in a namespace that is not below it, whatever it holds.
-    let nested_host = has_parent(hostproc);
+    // When the host's namespace is not the initial one and has a parent
+    // that cntr can see, a task may live in a namespace that is not below
+    // it, whatever it holds.
+    let nested_host = host != PROC_USER_INIT_INO && has_parent(hostproc);
     let mut ours = None;
     for t in tasks {
         let st = &t.status;

@@ -141,9 +141,12 @@ impl Procfs {
         Ok(out)
     }
 
+    /// The status of a task; `None` when it cannot be parsed. It is read
+    /// whole: 65536 supplementary groups take 700 KiB, and the
+    /// capability lines come after them.
     fn status(&self, path: &str) -> std::result::Result<Option<Status>, Errno> {
         let fd = self.open(path, OFlags::RDONLY)?;
-        let raw = crate::proc::read_fd(&fd, 64 * 1024)?;
+        let raw = crate::proc::read_fd(&fd, 1 << 20)?;
         Ok(Status::parse(&raw))
     }
 
@@ -178,16 +181,27 @@ impl Procfs {
             .unwrap_or_default()
     }
 
-    /// Every task of every process this procfs shows, with its status.
+    /// Every task of every process this procfs shows but cntr's own, with
+    /// its status.
     /// A process or thread that exits during the walk is skipped; a file
     /// that cannot be read for any other reason (a mount over it, say)
     /// is an error.
     pub fn tasks(&self) -> std::result::Result<Vec<Task>, Errno> {
         let mut out = Vec::new();
+        // cntr itself, when it stands in the namespace: not the container's.
+        let me = rustix::fs::readlinkat(&self.fd, "self", Vec::new())
+            .ok()
+            .and_then(|p| crate::proc::parse_pid(std::ffi::OsStr::from_bytes(p.as_bytes())));
         for pid in self.numbers(".")? {
-            let Some(st) = gone_is_none(self.status(&format!("{pid}/status")))?.flatten() else {
+            if Some(pid) == me {
+                continue;
+            }
+            let Some(st) = gone_is_none(self.status(&format!("{pid}/status")))? else {
                 continue;
             };
+            // A status cntr cannot read is not passed over: the task is
+            // taken to hold every capability.
+            let st = st.unwrap_or_else(Status::unknown);
             // Threads may hold other credentials than their process's
             // main thread (credentials are per task), but most processes
             // have one thread, and then the main thread's status is all.
@@ -204,7 +218,8 @@ impl Procfs {
             };
             for tid in tids {
                 let path = format!("{pid}/task/{tid}/status");
-                if let Some(Some(status)) = gone_is_none(self.status(&path))? {
+                if let Some(status) = gone_is_none(self.status(&path))? {
+                    let status = status.unwrap_or_else(Status::unknown);
                     out.push(Task { pid, tid, status });
                 }
             }

@@ -123,8 +123,12 @@ pub fn read_fd(fd: &OwnedFd, limit: usize) -> std::result::Result<Vec<u8>, rusti
         if buf.len() >= limit {
             return Ok(buf);
         }
-        let want = (limit - buf.len()).min(64 * 1024);
-        buf.reserve(want);
+        // Doubling from 4 KiB: most files cntr reads are small, and a
+        // large first allocation costs an mmap and munmap of its own.
+        if buf.capacity() == buf.len() {
+            buf.reserve((limit - buf.len()).min(buf.len().max(4096)));
+        }
+        let want = (limit - buf.len()).min(buf.capacity() - buf.len());
         let spare = buf.spare_capacity_mut();
         let spare = &mut spare[..want];
         let (got, _) = rustix::io::read(fd, spare)?;
@@ -219,6 +223,20 @@ pub struct Status {
 }
 
 impl Status {
+    /// What is assumed of a task whose status cannot be read: every
+    /// capability in every set, and more than one thread.
+    pub fn unknown() -> Status {
+        Status {
+            cap_inh: !0,
+            cap_prm: !0,
+            cap_eff: !0,
+            cap_bnd: !0,
+            cap_amb: !0,
+            threads: u32::MAX,
+            ..Status::default()
+        }
+    }
+
     /// Parses the lines cntr needs; `None` when one is missing or malformed.
     pub fn parse(b: &[u8]) -> Option<Status> {
         let mut s = Status::default();
