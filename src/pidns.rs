@@ -202,10 +202,18 @@ impl Procfs {
             // A status cntr cannot read is not passed over: the task is
             // taken to hold every capability.
             let st = st.unwrap_or_else(Status::unknown);
+
             // Threads may hold other credentials than their process's
             // main thread (credentials are per task), but most processes
             // have one thread, and then the main thread's status is all.
             if st.threads <= 1 {
+                // A zombie runs nothing and holds no file: it reaches
+                // nothing (the tests' containers, whose init never reaps,
+                // keep many). A group leader that exited before its other
+                // threads is one too, but they still run: see below.
+                if dead(&st) {
+                    continue;
+                }
                 out.push(Task {
                     pid,
                     tid: pid,
@@ -220,7 +228,9 @@ impl Procfs {
                 let path = format!("{pid}/task/{tid}/status");
                 if let Some(status) = gone_is_none(self.status(&path))? {
                     let status = status.unwrap_or_else(Status::unknown);
-                    out.push(Task { pid, tid, status });
+                    if !dead(&status) {
+                        out.push(Task { pid, tid, status });
+                    }
                 }
             }
         }
@@ -233,6 +243,11 @@ pub struct Task {
     pub pid: i32,
     pub tid: i32,
     pub status: Status,
+}
+
+/// Whether a task has exited (a zombie, or dead).
+fn dead(st: &Status) -> bool {
+    matches!(st.state, b'Z' | b'X')
 }
 
 /// ENOENT and ESRCH mean the process or thread has gone meanwhile.

@@ -220,6 +220,8 @@ pub struct Status {
     pub nspid: Vec<u32>,
     /// The number of threads of the process (0 when the line is missing).
     pub threads: u32,
+    /// The state letter (`R`, `S`, `Z`, ...; 0 when the line is missing).
+    pub state: u8,
 }
 
 impl Status {
@@ -282,6 +284,7 @@ impl Status {
                 b"NoNewPrivs" => s.no_new_privs = num(words().next()?)? != 0,
                 b"Seccomp" => s.seccomp = num(words().next()?)? as u32,
                 b"Threads" => s.threads = u32::try_from(num(words().next()?)?).ok()?,
+                b"State" => s.state = *words().next()?.first()?,
                 b"NSpid" => {
                     s.nspid = words()
                         .map(|w| num(w).map(|n| n as u32))
@@ -333,7 +336,7 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        let raw = b"Name:\tsh\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nGroups:\t1000 2000 \nNSpid:\t55\t1\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n";
+        let raw = b"Name:\tsh\nState:\tZ (zombie)\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nGroups:\t1000 2000 \nNSpid:\t55\t1\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n";
         let s = Status::parse(raw).unwrap();
         assert_eq!(s.uid, [1000; 4]);
         assert_eq!(s.groups, vec![1000, 2000]);
@@ -341,6 +344,7 @@ mod tests {
         assert!(s.no_new_privs);
         assert_eq!(s.seccomp, 2);
         assert_eq!(s.nspid, vec![55, 1]);
+        assert_eq!(s.state, b'Z');
         assert!(Status::parse(b"Uid:\t1\t1\t1\nGid:\t0\t0\t0\t0\n").is_none());
         assert!(Status::parse(b"Uid:\tx\n").is_none());
     }

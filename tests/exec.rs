@@ -71,6 +71,44 @@ fn command_holds_only_stdio_even_with_leaked_fds() {
     assert_eq!(command_fds("exec", &ct), vec![0, 1, 2]);
 }
 
+/// A container whose `PATH` goes through `/proc/self/fd/8/...` gets
+/// nothing from an fd the caller leaked to cntr (here 8, the host's `/`):
+/// every such fd is closed before the `PATH` search, not only marked
+/// close-on-exec, which would leave it open while execve resolves the path
+/// (runc's CVE-2024-21626). The program is a static one that only the host
+/// has (the tests' `hostile`), so it would run if the fd were reachable.
+#[test]
+fn a_path_through_a_leaked_fd_finds_nothing() {
+    let dir = hostile_bin().parent().unwrap().display().to_string();
+    let path = format!("PATH=/proc/self/fd/8{dir}:/proc/self/fd/8/bin");
+    let ct = Container::start_with(Variant::Docker, &["--env", &path], &[]);
+    let pid = ct.pid.to_string();
+    let secret = Secret::new();
+    for args in [
+        vec!["exec", &pid, "--", "hostile"],
+        vec![
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--all",
+            "cntr-chroot-exec",
+            "cntr-inherit",
+            "hostile",
+        ],
+    ] {
+        let mut c = command(&args);
+        with_leaked_fds(&mut c, &secret.path);
+        let r = Run::from(c.output().unwrap());
+        assert_eq!(r.code, 127, "{args:?}: {} {}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("unable to run hostile: not found"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+}
+
 #[test]
 fn exit_statuses() {
     let ct = Container::start(Variant::Docker);

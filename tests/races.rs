@@ -255,3 +255,61 @@ fn the_container_dying_during_a_session() {
         assert_eq!(descendants(me), Vec::<i32>::new(), "{front}");
     }
 }
+
+/// Every credential change re-asserts non-dumpable until the command's
+/// exec: the kernel resets dumpability to `fs.suid_dumpable` on each
+/// (`commit_creds`), and a host that set that to 1 would otherwise leave
+/// cntr dumpable, as the session's uid, while it still holds the host's
+/// fds. Stopped right after the credentials are taken, the process's
+/// files belong to root, which is how the kernel shows a
+/// non-dumpable process (a dumpable one's belongs to its euid): its
+/// `/proc/PID/fd` (not `/proc/PID` itself, which always shows the euid).
+#[test]
+fn non_dumpable_until_exec_whatever_suid_dumpable_says() {
+    let _serial = serial();
+    need_root();
+    need_pause_points();
+    struct SuidDumpable(String);
+    impl Drop for SuidDumpable {
+        fn drop(&mut self) {
+            std::fs::write("/proc/sys/fs/suid_dumpable", &self.0).unwrap();
+        }
+    }
+    let _restore = SuidDumpable(std::fs::read_to_string("/proc/sys/fs/suid_dumpable").unwrap());
+    std::fs::write("/proc/sys/fs/suid_dumpable", "1").unwrap();
+    for (v, uid) in [(Variant::User, 1000), (Variant::Userns, 100000)] {
+        for front in ["attach", "exec"] {
+            let ct = Container::start(v);
+            let child = paused_at(
+                command(&[front, &ct.pid.to_string(), "--", "true"]),
+                "credentials",
+            );
+            let mut all = descendants(child.id() as i32);
+            all.push(child.id() as i32);
+            let paused: Vec<i32> = all
+                .into_iter()
+                .filter(|&p| {
+                    std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+                        status_lines(&s, &["Uid"])
+                            .first()
+                            .is_some_and(|l| l.split_whitespace().nth(2) == Some(&uid.to_string()))
+                    })
+                })
+                .collect();
+            assert_eq!(
+                paused.len(),
+                1,
+                "{v:?} {front}: the process that took the credentials"
+            );
+            use std::os::unix::fs::MetadataExt;
+            let owner = std::fs::metadata(format!("/proc/{}/fd", paused[0]))
+                .unwrap()
+                .uid();
+            // Let cntr go on before any assertion: a stopped cntr would
+            // keep the container from stopping.
+            let r = resume(child);
+            assert_eq!(owner, 0, "{v:?} {front}: dumpable as {uid} before its exec");
+            assert_eq!(r.code, 0, "{v:?} {front}: {}", r.stderr);
+        }
+    }
+}

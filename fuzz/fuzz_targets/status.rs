@@ -12,6 +12,9 @@ fn write(s: &Status) -> String {
     let mut o = String::new();
     let list = |v: &[u32]| v.iter().map(|n| format!("{n}\t")).collect::<String>();
     let _ = writeln!(o, "Name:\tsh");
+    if s.state != 0 {
+        let _ = writeln!(o, "State:\t{} (x)", char::from(s.state));
+    }
     let _ = writeln!(o, "Uid:\t{}", list(&s.uid).trim_end());
     let _ = writeln!(o, "Gid:\t{}", list(&s.gid).trim_end());
     let groups: String = s.groups.iter().map(|g| format!("{g} ")).collect();
