@@ -66,10 +66,10 @@ impl Procfs {
     }
 
     /// A new procfs of the target's PID namespace, attached nowhere:
-    /// `fsconfig(FSCONFIG_SET_FD, "pidns")` (Linux 6.15) names the
-    /// namespace, so this works from the host's side too. On an older
-    /// kernel it works only from inside that namespace, where a procfs
-    /// shows the namespace of its maker.
+    /// `fsconfig(FSCONFIG_SET_FD, "pidns")` (a procfs option of recent
+    /// kernels) names the namespace, so this works from the host's side
+    /// too. On an older kernel it works only from inside that namespace,
+    /// where a procfs shows the namespace of its maker.
     pub fn fresh(target: &Process, hostproc: BorrowedFd<'_>) -> Result<Procfs> {
         let fs = rustix::mount::fsopen("proc", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
             .ctx("create a procfs")?;
@@ -82,14 +82,14 @@ impl Procfs {
         .ctx(format_args!("open the PID namespace of {}", target.pid))?;
         if let Err(e) = rustix::mount::fsconfig_set_fd(fs.as_fd(), "pidns", ns.as_fd()) {
             let ours = ns_inode(hostproc, "thread-self/ns/pid")?;
-            if e != Errno::INVAL || ours != ns_inode(target.dir.as_fd(), "ns/pid")? {
-                return Err(Error::sys(
-                    format_args!(
-                        "create a procfs of the PID namespace of {} (Linux 6.15 or later can)",
-                        target.pid
-                    ),
-                    e,
-                ));
+            let what = format!("create a procfs of the PID namespace of {}", target.pid);
+            if e != Errno::INVAL {
+                return Err(Error::sys(what, e));
+            }
+            if ours != ns_inode(target.dir.as_fd(), "ns/pid")? {
+                return Err(Error::new(format!(
+                    "unable to {what}: this kernel's procfs has no pidns option"
+                )));
             }
         }
         rustix::mount::fsconfig_create(fs.as_fd()).ctx("create a procfs")?;
