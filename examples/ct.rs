@@ -49,7 +49,8 @@ Usage: ct rootfs [--owner UID] DIR
 Start throwaway namespaced busybox containers without a container engine.
 
   rootfs            build a busybox root filesystem in the new or empty DIR
-    --owner UID     add UID to every owner and group (for --variant userns)
+    --owner UID     add UID to every owner and group (for --variant userns
+                    and userns-user)
   start             run CMD (default /bin/sleep infinity) as PID 1 of a new
                     container; print its host PID, stay in the foreground
                     until it exits, turn SIGTERM, SIGINT, SIGHUP into SIGKILL
@@ -58,7 +59,9 @@ Start throwaway namespaced busybox containers without a container engine.
     --variant V     full: root, all capabilities (default); docker: root,
                     Docker's default capabilities; user: uid 1000, no
                     capabilities; userns: root of a user namespace mapped
-                    at 100000 (needs `ct rootfs --owner 100000`)
+                    at 100000 (needs `ct rootfs --owner 100000`);
+                    userns-user: uid 1000, no capabilities, in a user
+                    namespace mapped as for userns
     --hostname H    hostname (default: ct-NAME)
     --mounts N      N tiny tmpfs mounts at /mnt/m0 ... /mnt/m<N-1>
     --env K=V       add K=V to the environment (repeatable)
@@ -71,7 +74,7 @@ Start throwaway namespaced busybox containers without a container engine.
 /// The cgroup, below ct's own in every hierarchy, that holds the containers.
 const CGROUP_DIR: &str = "cntr-test";
 
-/// Where `--variant userns` maps root, and how many ids.
+/// Where `--variant userns` and `userns-user` map root, and how many ids.
 const USERNS_BASE: u32 = 100_000;
 const USERNS_SIZE: u32 = 65_536;
 
@@ -369,6 +372,19 @@ enum Variant {
     Docker,
     User,
     Userns,
+    UsernsUser,
+}
+
+impl Variant {
+    /// Whether the container gets a user namespace of its own.
+    fn userns(self) -> bool {
+        matches!(self, Variant::Userns | Variant::UsernsUser)
+    }
+
+    /// Whether the init runs as the unprivileged user.
+    fn app_user(self) -> bool {
+        matches!(self, Variant::User | Variant::UsernsUser)
+    }
 }
 
 struct StartOpts {
@@ -403,9 +419,10 @@ fn parse_start(p: &mut lexopt::Parser) -> Result<Option<StartOpts>> {
                     Some("docker") => Variant::Docker,
                     Some("user") => Variant::User,
                     Some("userns") => Variant::Userns,
+                    Some("userns-user") => Variant::UsernsUser,
                     _ => {
                         return Err(Error::Usage(
-                            "--variant takes full, docker, user or userns".into(),
+                            "--variant takes full, docker, user, userns or userns-user".into(),
                         ))
                     }
                 }
@@ -498,7 +515,7 @@ fn run_container(o: &StartOpts, rootfs: &Path, cgroups: &Cgroups) -> Result<()> 
         | UnshareFlags::NEWNET
         | UnshareFlags::NEWPID
         | UnshareFlags::NEWCGROUP;
-    if o.variant == Variant::Userns {
+    if o.variant.userns() {
         ns |= UnshareFlags::NEWUSER;
     }
 
@@ -556,12 +573,13 @@ fn clone_process(ns: UnshareFlags) -> io::Result<Forked> {
 }
 
 /// Lets the container init go on once it can, and reads its verdict:
-/// 1. for userns, write its uid and gid maps; before them it has no ids,
-///    and whatever it created would belong to the overflow user;
+/// 1. for userns and userns-user, write its uid and gid maps; before them
+///    it has no ids, and whatever it created would belong to the overflow
+///    user;
 /// 2. send the go byte;
 /// 3. read the report pipe to EOF: empty means the execve succeeded.
 fn release(o: &StartOpts, pid: Pid, go: &OwnedFd, report: OwnedFd) -> Result<()> {
-    if o.variant == Variant::Userns {
+    if o.variant.userns() {
         let map = format!("0 {USERNS_BASE} {USERNS_SIZE}\n");
         for file in ["uid_map", "gid_map"] {
             let path = format!("/proc/{}/{file}", pid.as_raw_nonzero());
@@ -823,8 +841,9 @@ fn mount_hostname_file(hostname: &str) -> io::Result<()> {
 ///   needs CAP_SETPCAP, which the set keeps), then trim permitted and
 ///   effective to it and empty inheritable and ambient, so that execve as
 ///   root gets exactly that set;
-/// - user: docker's sets, then uid and gid 1000; the change of uid from 0
-///   clears permitted, effective and ambient (capabilities(7)).
+/// - user, userns-user: docker's sets, then uid and gid 1000; the change
+///   of uid from 0 clears permitted, effective and ambient
+///   (capabilities(7)).
 fn set_credentials(v: Variant) -> Result<()> {
     if matches!(v, Variant::Full | Variant::Userns) {
         return Ok(());
@@ -850,7 +869,7 @@ fn set_credentials(v: Variant) -> Result<()> {
     };
     set_capabilities(None, sets).or_unable(|| "set capabilities")?;
     clear_ambient_capability_set().or_unable(|| "clear ambient capabilities")?;
-    if v == Variant::User {
+    if v.app_user() {
         let groups = APP_GROUPS.map(Gid::from_raw);
         set_thread_groups(&groups).or_unable(|| "set groups")?;
         let (g, u) = (Gid::from_raw(APP_ID), Uid::from_raw(APP_ID));
@@ -861,7 +880,7 @@ fn set_credentials(v: Variant) -> Result<()> {
 }
 
 fn exec(o: &StartOpts) -> Result<Infallible> {
-    let home = if o.variant == Variant::User {
+    let home = if o.variant.app_user() {
         "/home/app"
     } else {
         "/root"
@@ -1411,6 +1430,30 @@ mod tests {
             status_field(b"NSpid:\t1\nPPid:\t77\n", b"PPid"),
             Some(&b"77"[..])
         );
+    }
+
+    #[test]
+    fn every_variant_parses_and_is_in_the_usage() {
+        let all = [
+            ("full", Variant::Full),
+            ("docker", Variant::Docker),
+            ("user", Variant::User),
+            ("userns", Variant::Userns),
+            ("userns-user", Variant::UsernsUser),
+        ];
+        for (name, v) in all {
+            let mut p = lexopt::Parser::from_args(["--rootfs", "/r", "--variant", name]);
+            let o = parse_start(&mut p).ok().flatten().expect(name);
+            assert!(o.variant == v, "{name}");
+            assert!(
+                USAGE.contains(&format!(" {name}: ")),
+                "{name} is not in the usage"
+            );
+            assert_eq!(v.userns(), name.starts_with("userns"), "{name}");
+            assert_eq!(v.app_user(), name.ends_with("user"), "{name}");
+        }
+        let mut p = lexopt::Parser::from_args(["--rootfs", "/r", "--variant", "nobody"]);
+        assert!(matches!(parse_start(&mut p), Err(Error::Usage(_))));
     }
 
     #[test]

@@ -191,11 +191,17 @@ fn survey_in(
             continue;
         }
         let userns = match procfs.userns(t.pid, t.tid) {
-            Ok(ns) => ns,
+            Ok(ns) => Some(ns),
             Err(rustix::io::Errno::NOENT | rustix::io::Errno::SRCH) => continue,
-            Err(e) => return Err(e),
+            // A task that exits between its status and this gets EACCES
+            // (its namespaces are gone first). One that is still there and
+            // cannot be read is taken to reach the session.
+            Err(_) if procfs.task_gone(t.pid, t.tid) => continue,
+            Err(_) => None,
         };
-        let reaches = if userns == host {
+        let reaches = if userns.is_none() {
+            true
+        } else if userns == Some(host) {
             sets & PTRACE != 0
         } else {
             nested_host && !below(procfs, &t, host)

@@ -162,6 +162,16 @@ impl Procfs {
         parse_ns_link(text.as_bytes()).ok_or(Errno::INVAL)
     }
 
+    /// Whether task `tid` of process `pid` has exited: its directory is
+    /// gone, or it is a zombie.
+    pub fn task_gone(&self, pid: i32, tid: i32) -> bool {
+        match self.status(&format!("{pid}/task/{tid}/status")) {
+            Ok(Some(st)) => dead(&st),
+            Ok(None) => false,
+            Err(e) => matches!(e, Errno::NOENT | Errno::SRCH),
+        }
+    }
+
     /// The device and inode of `/proc/PID/NAME` (`exe`, `root`) followed.
     pub fn follow(&self, pid: i32, name: &str) -> Option<(u64, u64)> {
         let dir = self

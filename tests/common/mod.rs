@@ -123,6 +123,9 @@ pub enum Variant {
     User,
     /// Root in a user namespace mapped to 100000.
     Userns,
+    /// uid 1000 (101000 on the host), groups 1000 and 2000, no
+    /// capabilities, in a user namespace mapped as for `Userns`.
+    UsernsUser,
 }
 
 impl Variant {
@@ -132,6 +135,15 @@ impl Variant {
             Variant::Docker => "docker",
             Variant::User => "user",
             Variant::Userns => "userns",
+            Variant::UsernsUser => "userns-user",
+        }
+    }
+
+    /// What the container's files are owned by on the host: its root.
+    pub fn owner(self) -> u32 {
+        match self {
+            Variant::Userns | Variant::UsernsUser => 100000,
+            _ => 0,
         }
     }
 }
@@ -174,7 +186,7 @@ impl Container {
         cmd: &[&str],
     ) -> Container {
         need_root();
-        let owner = if v == Variant::Userns { 100000 } else { 0 };
+        let owner = v.owner();
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = target_dir().join(format!("ct-private-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -201,7 +213,7 @@ impl Container {
         let host = HostState::take();
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("t{}x{n}", std::process::id());
-        let owner = if v == Variant::Userns { 100000 } else { 0 };
+        let owner = v.owner();
         let root = private.clone().unwrap_or_else(|| rootfs(owner));
         let mut c = Command::new(ct_bin());
         c.arg("start")
