@@ -664,6 +664,10 @@ fn become_user(id: u32) -> Result<(), String> {
         rustix::process::Uid::from_raw(id),
         rustix::process::Gid::from_raw(id),
     );
+    // The bounding set first, while CAP_SETPCAP is still there: a
+    // process of uid 1000 that can gain nothing back, not even through a
+    // set-user-ID binary.
+    limit_bounding(0)?;
     rustix::thread::set_thread_groups(&[g]).map_err(|e| format!("set groups: {}", errno(e)))?;
     rustix::thread::set_thread_res_gid(g, g, g).map_err(|e| format!("set gid: {}", errno(e)))?;
     rustix::thread::set_thread_res_uid(u, u, u).map_err(|e| format!("set uid: {}", errno(e)))?;

@@ -142,3 +142,37 @@ fn resolve_json_says_whether_the_door_is_closed() {
         assert!(json.contains(&holders), "{v:?}: {json}");
     }
 }
+
+/// The survey covers the whole container, not the target alone: a
+/// container whose init holds every capability gets a warning naming that
+/// init also when the session's target is a process that runs as uid 1000
+/// with every capability set emptied, bounding set included (the old
+/// check looked at the target's bounding set only, and said nothing).
+#[test]
+fn a_tracer_beside_the_target_is_named() {
+    let ct = Container::start_private(Variant::Full, |_| {}, &[], &[]);
+    let pid = ct.pid.to_string();
+    let mut worker = command(&["exec", &pid, "--", "hostile", "as", "1000", "sleep", "77"]);
+    worker
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let (mut child, worker) = spawn_session(worker, "sleep 77");
+    let status = std::fs::read_to_string(format!("/proc/{worker}/status")).unwrap();
+    for key in ["CapBnd", "CapPrm", "CapInh", "CapAmb"] {
+        assert!(
+            status_lines(&status, &[key])[0].ends_with("0000000000000000"),
+            "{status}"
+        );
+    }
+    let out = run(&["attach", &worker.to_string(), "--", "id", "-u"]);
+    assert_eq!(out.ok(), "1000\n");
+    assert!(
+        out.stderr
+            .contains("warning: process 1 (sleep) of the container can hold CAP_SYS_PTRACE"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
