@@ -10,7 +10,7 @@ use cntr::error::{warn, Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::mount::{attach, clone_tree};
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+use rustix::fs::{Mode, OFlags, CWD};
 use rustix::mount::MountPropagationFlags;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -65,20 +65,13 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         )));
     }
     let h = link.handoff(h)?;
-    // Read the identity files first: nothing is mounted yet, so a failure
-    // here leaves nothing behind.
-    let files = read_identity(&h)?;
+    // Read before anything is mounted: a file refused here is only a
+    // warning, and leaves nothing to undo.
+    let files = read_identity(&h);
     private_namespace()?;
     let base_fd = open_base(&base)?;
     show_identity(&files, &base_fd)?;
     let tree = clone_container_root(&h)?;
-    // The container's setuid binaries and device nodes must not count in
-    // a session whose root is the host's.
-    cntr::sys::mount_setattr_tree(
-        &tree,
-        cntr::sys::MOUNT_ATTR_NOSUID | cntr::sys::MOUNT_ATTR_NODEV,
-    )
-    .ctx("make the container's tree nosuid,nodev")?;
     // On top of what is at the base dir now (the tmpfs, if any): base_fd
     // names the directory beneath, and a mount there would slide under.
     let below = open_dir(&base)?;
@@ -152,50 +145,34 @@ fn open_base(base: &OsString) -> Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Reads the container's identity files through its root fd, confined to
-/// it (`RESOLVE_IN_ROOT`: an absolute or `../` symlink stays inside), as
-/// regular files only, opened non-blocking (a FIFO cannot hang us) and at
-/// most [`IDENTITY_LIMIT`] bytes. A missing file leaves the host's.
-fn read_identity(h: &Handoff) -> Result<Vec<(&'static str, Vec<u8>)>> {
+/// Reads the container's identity files through its root fd, as checked
+/// regular files of at most [`IDENTITY_LIMIT`] bytes (see
+/// [`cntr::root::open_file`]: a FIFO or a device there is never opened).
+/// A missing file leaves the host's; any other refusal too, with a warning.
+fn read_identity(h: &Handoff) -> Vec<(&'static str, Vec<u8>)> {
+    use cntr::root::Refusal;
     let mut out = Vec::new();
     for name in IDENTITY {
-        let fd = match rustix::fs::openat2(
-            &h.root,
-            format!("etc/{name}"),
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        let why = match cntr::root::read_file(
+            h.root.as_fd(),
+            h.hostproc.as_fd(),
+            &format!("etc/{name}"),
+            IDENTITY_LIMIT,
         ) {
-            Ok(fd) => fd,
-            Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::NOTDIR) => continue,
-            Err(e) => {
-                warn(format_args!(
-                    "keeping the host's /etc/{name}: {}",
-                    cntr::error::errno_text(e)
-                ));
+            Ok(data) => {
+                out.push((name, data));
                 continue;
             }
+            Err(Refusal::Missing) => continue,
+            Err(Refusal::NotRegular) => "the container's is not a regular file".to_string(),
+            Err(Refusal::TooLarge) => {
+                format!("the container's is larger than {IDENTITY_LIMIT} bytes")
+            }
+            Err(Refusal::Failed(e)) => cntr::error::errno_text(e),
         };
-        let st = rustix::fs::fstat(&fd).ctx(format_args!("stat the container's /etc/{name}"))?;
-        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
-            warn(format_args!(
-                "keeping the host's /etc/{name}: the container's is not a regular file"
-            ));
-            continue;
-        }
-        if st.st_size as u64 > IDENTITY_LIMIT as u64 {
-            warn(format_args!("keeping the host's /etc/{name}: the container's is larger than {IDENTITY_LIMIT} bytes"));
-            continue;
-        }
-        let data = cntr::proc::read_fd(&fd, IDENTITY_LIMIT + 1)
-            .ctx(format_args!("read the container's /etc/{name}"))?;
-        if data.len() > IDENTITY_LIMIT {
-            warn(format_args!("keeping the host's /etc/{name}: the container's is larger than {IDENTITY_LIMIT} bytes"));
-            continue;
-        }
-        out.push((name, data));
+        warn(format_args!("keeping the host's /etc/{name}: {why}"));
     }
-    Ok(out)
+    out
 }
 
 /// Shows the container's identity files over the host's: they are written
@@ -243,7 +220,7 @@ fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd) -> Result<()
                 rest = &rest[n..];
             }
             drop(fd);
-            let copy = clone_tree(mnt.as_fd(), name)?;
+            let copy = clone_tree(mnt.as_fd(), name, 0)?;
             rustix::mount::move_mount(
                 copy.as_fd(),
                 "",
@@ -286,7 +263,13 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
         "enter the mount namespace of {}",
         h.target.pid
     ))?;
-    let tree = clone_tree(h.root.as_fd(), "");
+    // The container's setuid binaries and device nodes must not count in
+    // a session whose root is the host's.
+    let tree = clone_tree(
+        h.root.as_fd(),
+        "",
+        cntr::sys::MOUNT_ATTR_NOSUID | cntr::sys::MOUNT_ATTR_NODEV,
+    );
     rustix::thread::move_into_link_name_space(
         own.as_fd(),
         Some(rustix::thread::LinkNameSpaceType::Mount),
@@ -300,7 +283,7 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
 /// mount (with the masks its engine put there) when that is a procfs;
 /// otherwise a new procfs of the PID namespace cntr now stands in.
 fn show_proc(top: &OwnedFd) -> Result<()> {
-    let theirs = clone_tree(top.as_fd(), "proc")
+    let theirs = clone_tree(top.as_fd(), "proc", 0)
         .ok()
         .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC));
     let tree = match theirs {
