@@ -78,10 +78,17 @@ pub fn unescape(b: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `open_tree(dir, path, OPEN_TREE_CLONE | AT_RECURSIVE)`, see
-/// open_tree(2): a detached copy of the mount at `path` and every mount
-/// below it. `path` is not followed if it is a symlink.
-pub fn clone_tree(dir: BorrowedFd<'_>, path: &str) -> Result<OwnedFd> {
+/// A detached, private copy of the mount at `path` and every mount below
+/// it, with the `MOUNT_ATTR_*` flags `set` added to each:
+///
+/// 1. `open_tree(dir, path, OPEN_TREE_CLONE | AT_RECURSIVE)`, see
+///    open_tree(2) (`path` is not followed if it is a symlink);
+/// 2. `mount_setattr(AT_RECURSIVE)` with `MS_PRIVATE` and `set`, see
+///    mount_setattr(2). A clone stays in the peer group of each shared
+///    mount it copies, so without this a mount the container makes later
+///    under one of its shared mounts would appear in the session, and one
+///    the session makes would appear in the container.
+pub fn clone_tree(dir: BorrowedFd<'_>, path: &str, set: u64) -> Result<OwnedFd> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE
         | OpenTreeFlags::OPEN_TREE_CLOEXEC
         | OpenTreeFlags::AT_RECURSIVE
@@ -89,10 +96,13 @@ pub fn clone_tree(dir: BorrowedFd<'_>, path: &str) -> Result<OwnedFd> {
     if path.is_empty() {
         flags |= OpenTreeFlags::AT_EMPTY_PATH;
     }
-    rustix::mount::open_tree(dir, path, flags).ctx(format_args!(
-        "clone the mount tree at {}",
-        if path.is_empty() { "/" } else { path }
-    ))
+    let shown = if path.is_empty() { "/" } else { path };
+    let tree = rustix::mount::open_tree(dir, path, flags)
+        .ctx(format_args!("clone the mount tree at {shown}"))?;
+    crate::sys::mount_setattr_tree(&tree, set, crate::sys::MS_PRIVATE).ctx(format_args!(
+        "make the clone of the mount tree at {shown} private"
+    ))?;
+    Ok(tree)
 }
 
 /// `move_mount(tree, "", to, "", F_EMPTY_PATH | T_EMPTY_PATH)`, see

@@ -65,7 +65,8 @@ pub fn ensure(argv: &[OsString], h: &Handoff) -> Result<()> {
             | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH,
     )
     .ctx("bind cntr's own binary")?;
-    crate::sys::mount_setattr_tree(&ro, crate::sys::MOUNT_ATTR_RDONLY)
+    // Private as well: the bind stays in no peer group of the host's.
+    crate::sys::mount_setattr_tree(&ro, crate::sys::MOUNT_ATTR_RDONLY, crate::sys::MS_PRIVATE)
         .ctx("make the bind of cntr's binary read-only")?;
     drop(exe);
 
