@@ -107,17 +107,25 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     // by the child.
     let late = join & (T::USER | T::CONTROL_GROUP);
     cntr::ns::enter(&h, join - late)?;
+    cntr::sys::pause("forking");
     let set: SigSet = FORWARD
         .iter()
         .fold(sig_bit(sys::SIGCHLD), |s, &n| s | sig_bit(n));
     // Block before forking so that no signal meant for the child is lost
     // between fork and the parent's first wait.
     let old = sys::block_signals(set).ctx("block signals")?;
-    let (fork, in_cgroup) = match h.cgroup2dir.as_ref().map(|d| sys::fork_into(d.as_fd())) {
-        Some(Ok(f)) => (f, true),
-        // Not allowed there (or an old kernel): fork, and let the last
-        // link write cgroup.procs.
-        _ => (sys::fork().ctx("fork")?, false),
+    // cntr needs Linux 5.12+, where clone3 with CLONE_INTO_CGROUP always
+    // exists: a failure is the cgroup refusing the child (at its pids.max,
+    // busy with child cgroups, gone), which no later write to cgroup.procs
+    // would overcome: a plain fork would only move the failure to the last
+    // link's write, after the session has started in the container's
+    // namespaces, and pay the slow lock that clone3 avoids.
+    let in_cgroup = h.cgroup2dir.is_some();
+    let fork = match &h.cgroup2dir {
+        Some(d) => sys::fork_into(d.as_fd())
+            .ctx(format_args!("fork into the cgroup of {}", h.target.pid))?,
+        // No cgroup v2 to fork into: the last link joins the v1 ones.
+        None => sys::fork().ctx("fork")?,
     };
     match fork {
         sys::Fork::Child => {

@@ -43,17 +43,30 @@ pub enum Fork {
     Parent(i32),
 }
 
-/// `fork()` as `clone(SIGCHLD)`, see clone(2). cntr is single-threaded, so
-/// the child may go on running Rust code.
+extern "C" {
+    /// The libc's fork(3).
+    #[link_name = "fork"]
+    fn libc_fork() -> i32;
+}
+
+/// The libc's `fork()`, see fork(2). cntr is single-threaded, so the child
+/// may go on running Rust code.
+///
+/// Not a raw `clone`: the libc caches the thread ID, and only its own fork
+/// sets the child's. musl's abort(3), where a panic ends, sends SIGABRT
+/// with `tkill` to that cached ID (src/signal/raise.c and
+/// src/exit/abort.c of musl 1.2.3, the libc.a cntr links), so a child with
+/// its parent's ID would kill the parent when it aborts. (rustix's
+/// `kernel_fork` is the raw syscall, with the same flaw; std has no fork.)
 pub fn fork() -> Result<Fork, Errno> {
-    // SAFETY: clone with only SIGCHLD and no new stack behaves like fork;
-    // the process has one thread, so no lock can be held by another.
-    let r = check(unsafe { sc::syscall!(CLONE, SIGCHLD as usize, 0, 0, 0, 0) })?;
-    Ok(if r == 0 {
-        Fork::Child
-    } else {
-        Fork::Parent(r as i32)
-    })
+    // SAFETY: fork takes no argument; the process has one thread, so no
+    // lock can be held by another in the child.
+    let r = unsafe { libc_fork() };
+    if r < 0 {
+        let e = std::io::Error::last_os_error().raw_os_error();
+        return Err(e.map_or(Errno::IO, Errno::from_raw_os_error));
+    }
+    Ok(if r == 0 { Fork::Child } else { Fork::Parent(r) })
 }
 
 /// `execve(path, argv, envp)`, see execve(2). Returns only on failure.
@@ -213,15 +226,20 @@ pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
 pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
 pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
 pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+/// A `propagation` for [`mount_setattr_tree`]: out of every peer group,
+/// receiving and sending no mount events.
+pub const MS_PRIVATE: u64 = 1 << 18;
 
 /// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attr)`, see
-/// mount_setattr(2): sets flags on a whole (possibly detached) tree.
-pub fn mount_setattr_tree(fd: &OwnedFd, set: u64) -> Result<(), Errno> {
+/// mount_setattr(2): sets flags (`set`, `MOUNT_ATTR_*`) and, unless
+/// `propagation` is 0, the propagation type (`MS_PRIVATE`) on a whole
+/// (possibly detached) tree, in one call.
+pub fn mount_setattr_tree(fd: &OwnedFd, set: u64, propagation: u64) -> Result<(), Errno> {
     use rustix::fd::AsRawFd;
     const AT_EMPTY_PATH: usize = 0x1000;
     const AT_RECURSIVE: usize = 0x8000;
     // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
-    let attr: [u64; 4] = [set, 0, 0, 0];
+    let attr: [u64; 4] = [set, 0, propagation, 0];
     // SAFETY: the path is an empty C string and attr is 32 valid bytes.
     check(unsafe {
         sc::syscall!(
@@ -253,6 +271,24 @@ pub fn pidfd_signal(fd: rustix::fd::BorrowedFd<'_>, sig: i32) -> Result<(), Errn
     Ok(())
 }
 
+/// `ioctl(fd, NS_GET_OWNER_UID, &uid)`, see ioctl_ns(2): the uid (in
+/// cntr's user namespace) that owns the user namespace `fd` refers to.
+pub fn ns_owner_uid(fd: rustix::fd::BorrowedFd<'_>) -> Result<u32, Errno> {
+    use rustix::fd::AsRawFd;
+    const NS_GET_OWNER_UID: usize = 0xb704;
+    let mut uid: u32 = 0;
+    // SAFETY: the request writes one uid_t (u32) to the pointer given.
+    check(unsafe {
+        sc::syscall!(
+            IOCTL,
+            fd.as_raw_fd() as usize,
+            NS_GET_OWNER_UID,
+            &mut uid as *mut u32 as usize
+        )
+    })?;
+    Ok(uid)
+}
+
 /// `exit_group(code)`, see exit_group(2): leaves at once, running no
 /// destructor and flushing no buffer (for a forked helper whose buffers
 /// are copies of its parent's).
@@ -268,9 +304,25 @@ pub fn exit_now(code: i32) -> ! {
 /// `clone3` with `CLONE_INTO_CGROUP`, see clone(2): like [`fork`], but the
 /// child starts in the cgroup v2 directory `cgroup`, without the global
 /// lock a later move through `cgroup.procs` takes.
+///
+/// No libc wraps clone3, so the child's libc keeps its parent's thread ID
+/// (see [`fork`]), and musl's abort(3) in the child would `tkill` that ID:
+/// first in raise(SIGABRT), then, having set SIGABRT to SIG_DFL, once
+/// more, and then it executes `hlt` (SIGSEGV). In the parent's PID
+/// namespace the ID is the parent's. So the parent ignores SIGABRT from
+/// before the clone3 on, for good: it must do nothing afterwards but wait
+/// for the child. Its own abort still ends it, since both musl's and
+/// glibc's (stdlib/abort.c) set SIGABRT back to SIG_DFL and raise it
+/// again after a first raise that did nothing. The child sets SIGABRT back
+/// to SIG_DFL at once. An abort in the child thus ends the child alone:
+/// with SIGABRT on glibc (whose raise asks the kernel for the thread ID,
+/// nptl/pthread_kill.c since 2.34), with SIGSEGV on musl. (In a new PID
+/// namespace the stale ID names some process of that namespace, or none:
+/// it could get a SIGABRT meant for the child.)
 pub fn fork_into(cgroup: rustix::fd::BorrowedFd<'_>) -> Result<Fork, Errno> {
     use rustix::fd::AsRawFd;
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    const SIGABRT: i32 = 6;
     // struct clone_args (CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid,
     // parent_tid, exit_signal, stack, stack_size, tls, set_tid,
     // set_tid_size, cgroup.
@@ -278,10 +330,19 @@ pub fn fork_into(cgroup: rustix::fd::BorrowedFd<'_>) -> Result<Fork, Errno> {
     args[0] = CLONE_INTO_CGROUP;
     args[4] = SIGCHLD as u64;
     args[10] = cgroup.as_raw_fd() as u64;
+    ignore_signal(SIGABRT)?;
     // SAFETY: args is a valid clone_args of the size passed; no new stack,
     // so the child returns here like a forked child (single-threaded).
-    let r = check(unsafe { sc::syscall!(CLONE3, args.as_mut_ptr() as usize, 88) })?;
+    let r = match check(unsafe { sc::syscall!(CLONE3, args.as_mut_ptr() as usize, 88) }) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = default_signal(SIGABRT);
+            return Err(e);
+        }
+    };
     Ok(if r == 0 {
+        // Cannot fail: a valid signal and action.
+        let _ = default_signal(SIGABRT);
         Fork::Child
     } else {
         Fork::Parent(r as i32)
@@ -305,7 +366,10 @@ pub fn write_all(fd: rustix::fd::BorrowedFd<'_>, mut b: &[u8]) -> Result<(), Err
 /// process stops itself there with SIGSTOP, so that a test can change the
 /// world (kill the container, hand its PID to another process) in a
 /// window that is otherwise microseconds wide, then let it go on with
-/// SIGCONT.
+/// SIGCONT. When `CNTR_TEST_ABORT` names `point`, the process calls
+/// abort(3) there instead, where a panic ends (the profile is
+/// `panic = "abort"`): the tests check that an abort in a forked child
+/// ends that child alone.
 #[cfg(feature = "test-pause")]
 pub fn pause(point: &str) {
     #[cfg(not(debug_assertions))]
@@ -313,6 +377,9 @@ pub fn pause(point: &str) {
     if std::env::var_os("CNTR_TEST_PAUSE").is_some_and(|v| v == point) {
         let _ =
             rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::STOP);
+    }
+    if std::env::var_os("CNTR_TEST_ABORT").is_some_and(|v| v == point) {
+        std::process::abort();
     }
 }
 
