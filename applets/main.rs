@@ -256,7 +256,10 @@ fn run(applet: &'static Applet, args: Vec<OsString>, h: Option<Handoff>) -> Resu
 /// environment (read only once the applet's name is set, for messages).
 fn run_first(applet: &'static Applet, args: Vec<OsString>) -> Result<u8> {
     error::set_applet(applet_name(applet));
-    let h = Handoff::from_env()?;
+    // SAFETY: the fds CNTR_FDS names were inherited across exec, and
+    // nothing in this process has opened an fd above 2 yet (stdio_open
+    // fills only 0, 1 and 2) or touched one: they are ours to take.
+    let h = unsafe { Handoff::from_env() }?;
     run(applet, args, h)
 }
 
@@ -409,13 +412,71 @@ fn stdio_open() -> Result<()> {
     Ok(())
 }
 
-/// glibc's `_dl_find_object`, which libgcc's unwinder calls when linked on
-/// musl: "not found" makes it fall back to `dl_iterate_phdr`. cntr aborts
-/// on panic and never unwinds.
+/// The unwinder's entry points, which the standard library refers to (for
+/// backtraces and for unwinding, which cntr never does: it aborts on
+/// panic and carries no unwind tables, see build.rs). Defined here, they
+/// keep libgcc's unwinder (about 15 KiB) out of the binary; a backtrace
+/// asked for with `RUST_BACKTRACE` comes out empty, as it did anyway.
 #[cfg(musl_libc)]
-#[no_mangle]
-pub extern "C" fn _dl_find_object(_pc: *mut u8, _result: *mut u8) -> i32 {
-    -1
+mod no_unwinder {
+    /// `_URC_END_OF_STACK`: there is no frame to walk.
+    const END_OF_STACK: i32 = 5;
+    type Ctx = *mut u8;
+
+    #[no_mangle]
+    pub extern "C" fn _Unwind_Backtrace(_trace: *mut u8, _arg: *mut u8) -> i32 {
+        END_OF_STACK
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_RaiseException(_e: *mut u8) -> i32 {
+        END_OF_STACK
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_Resume(_e: *mut u8) -> ! {
+        std::process::abort()
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_DeleteException(_e: *mut u8) {}
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetIP(_c: Ctx) -> usize {
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetIPInfo(_c: Ctx, before: *mut i32) -> usize {
+        if !before.is_null() {
+            // SAFETY: the caller passes a valid int pointer or null.
+            unsafe { *before = 0 };
+        }
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetCFA(_c: Ctx) -> usize {
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_FindEnclosingFunction(_pc: *mut u8) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetLanguageSpecificData(_c: Ctx) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetRegionStart(_c: Ctx) -> usize {
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetTextRelBase(_c: Ctx) -> usize {
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_GetDataRelBase(_c: Ctx) -> usize {
+        0
+    }
+    #[no_mangle]
+    pub extern "C" fn _Unwind_SetGR(_c: Ctx, _i: i32, _v: usize) {}
+    #[no_mangle]
+    pub extern "C" fn _Unwind_SetIP(_c: Ctx, _v: usize) {}
 }
 
 /// The C entry point: libc calls it with the arguments.
@@ -442,6 +503,13 @@ fn run_main(args: Vec<OsString>) -> ! {
     // error, instead of killing cntr (std's own main does the same; the
     // command gets SIGPIPE back at its default, see cntr::exec).
     let _ = cntr::sys::ignore_signal(cntr::sys::SIGPIPE);
+    // A panic is cntr failing: one line and 125, as every other failure,
+    // never abort(3), which in a child made by clone3 would signal the
+    // thread its libc still takes for itself (see cntr::sys::fork_into).
+    std::panic::set_hook(Box::new(|info| {
+        error::report(format_args!("internal error: {info}"));
+        cntr::sys::exit_now(i32::from(error::FAILED));
+    }));
     let code = match rustix::process::set_dumpable_behavior(
         rustix::process::DumpableBehavior::NotDumpable,
     )

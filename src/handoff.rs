@@ -95,10 +95,19 @@ impl Handoff {
     }
 
     /// Takes the handoff from the environment, if there is one.
-    pub fn from_env() -> Result<Option<Handoff>> {
+    ///
+    /// # Safety
+    ///
+    /// As for [`parse`]: every fd that `CNTR_FDS` names is taken over (and
+    /// closed on an error), so none of them may be owned or used by
+    /// anything else in the process. That holds for fds inherited across
+    /// exec that nothing has opened, wrapped or closed since, read once,
+    /// before the process opens anything.
+    pub unsafe fn from_env() -> Result<Option<Handoff>> {
         match std::env::var_os(VAR) {
             None => Ok(None),
-            Some(v) => parse(v.as_bytes()).map(Some),
+            // SAFETY: the caller vouches for every fd the value names.
+            Some(v) => unsafe { parse(v.as_bytes()) }.map(Some),
         }
     }
 
@@ -129,11 +138,19 @@ impl Handoff {
     }
 }
 
-/// Parses and verifies a `CNTR_FDS` value. It takes over the fds the value
-/// names, as [`Handoff::from_env`] does (one taken before an error is
-/// closed): call it only with fds that nothing else owns. Public for the
-/// fuzz target (`fuzz/fuzz_targets/handoff.rs`).
-pub fn parse(v: &[u8]) -> Result<Handoff> {
+/// Parses and verifies a `CNTR_FDS` value, taking over the fds it names,
+/// as [`Handoff::from_env`] does. Public for the fuzz target
+/// (`fuzz/fuzz_targets/handoff.rs`).
+///
+/// # Safety
+///
+/// Each fd number that a well-formed `v` names becomes owned by the
+/// returned [`Handoff`], or is closed when an error comes after it was
+/// taken: the caller must make sure that no other owner in the process (an
+/// `OwnedFd`, a `File`, a library) holds any of them, and that nothing
+/// uses them afterwards but through the [`Handoff`]. Numbers that are not
+/// open are reported, never taken.
+pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     let bad = |m: String| Error::new(format!("{VAR}: {m}"));
     let mut pidfd = None;
     let mut dir = None;
@@ -170,7 +187,9 @@ pub fn parse(v: &[u8]) -> Result<Handoff> {
         }
     }
     for (name, fd) in entries {
-        let fd = take(fd, name)?;
+        // SAFETY: the caller vouches that nothing else owns the fds the
+        // value names, and each number is taken once (checked above).
+        let fd = unsafe { take(fd, name) }?;
         match name {
             "pidfd" => pidfd = Some(fd),
             "proc" => dir = Some(fd),
@@ -254,14 +273,18 @@ pub fn parse(v: &[u8]) -> Result<Handoff> {
 }
 
 /// Takes ownership of inherited fd `fd`, making it close-on-exec again.
-fn take(fd: i32, name: &str) -> Result<OwnedFd> {
+///
+/// # Safety
+///
+/// Nothing else in the process may own or use `fd` (see [`parse`]).
+unsafe fn take(fd: i32, name: &str) -> Result<OwnedFd> {
     // SAFETY: fd is only borrowed to probe it; it is owned below only once
-    // we know it is open, and each number is taken once (checked above).
+    // we know it is open.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd as RawFd) };
     rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC)
         .map_err(|_| Error::new(format!("{VAR}: {name} fd {fd} is not open")))?;
-    // SAFETY: the fd is open and nothing else in cntr owns it: cntr opens
-    // nothing before reading the handoff.
+    // SAFETY: the fd is open, and the caller vouches that nothing else
+    // owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
@@ -297,7 +320,9 @@ mod tests {
     use super::*;
 
     fn err(v: &str) -> String {
-        match parse(v.as_bytes()) {
+        // SAFETY: the values name fds 900 and up, which nothing in the
+        // test process opens (an fd that is not open is never taken).
+        match unsafe { parse(v.as_bytes()) } {
             Ok(_) => panic!("{v:?} was accepted"),
             Err(e) => e.message().to_string(),
         }
