@@ -14,8 +14,8 @@
 //! thread alone (`0` written to a v1 `tasks` file) skips that lock, and
 //! cntr is single-threaded, so the thread is the process. cgroup v2 has no
 //! such file for domain cgroups; there `cntr-nsenter` forks the session
-//! straight into the cgroup (`clone3(CLONE_INTO_CGROUP)`), and only when it
-//! cannot is `cgroup.procs` written.
+//! straight into the cgroup (`clone3(CLONE_INTO_CGROUP)`; a refusal is an
+//! error), and only a chain that does not fork writes `cgroup.procs`.
 
 use crate::error::{Context, Error, Result};
 use crate::mount::{parse_mountinfo, MountInfo};

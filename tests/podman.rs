@@ -184,8 +184,9 @@ fn a_users_rootless_container_by_name() {
             .unwrap(),
     );
     assert_eq!(r.code, 125, "{}", r.stdout);
-    // Root in the user's namespace: a root session on the host's side (see
-    // cntr(1), SECURITY); exec runs as root inside.
+    // Root in the user's namespace is the user on the host's side: the
+    // attach session runs as that uid (see cntr(1), SECURITY); exec runs
+    // as root inside.
     let r = run(&[
         "attach",
         &name,
@@ -194,7 +195,7 @@ fn a_users_rootless_container_by_name() {
         "-c",
         "id -u; cat /var/lib/cntr/etc/ct-marker",
     ]);
-    assert_eq!(r.ok(), "0\ninside-ct\n");
+    assert_eq!(r.ok(), format!("{uid}\ninside-ct\n"));
     let r = run(&[
         "exec",
         &name,
@@ -215,4 +216,177 @@ fn a_users_rootless_container_by_name() {
         "exec runs in the user's namespace: {text}"
     );
     rootless(&format!("rm -f -t 0 {name}")).ok();
+}
+
+/// Puts back a file's content when dropped.
+struct Restore(std::path::PathBuf, Vec<u8>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        std::fs::write(&self.0, &self.1).unwrap();
+    }
+}
+
+/// The rootless user writes the PID files of their containers: forged to
+/// name a process of root's (and its parent as conmon), they must not get
+/// root's cntr into it.
+#[test]
+fn a_forged_rootless_pid_file_is_refused() {
+    need_root();
+    let name = format!("cntr-forged-{}", std::process::id());
+    let id = rootless(&format!(
+        "run -d --network none --name {name} cntr-busybox:test /bin/sleep infinity"
+    ))
+    .ok()
+    .trim()
+    .to_string();
+    struct Gone(String);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = rootless(&format!("rm -f -t 0 {}", self.0));
+        }
+    }
+    let _gone = Gone(name.clone());
+    let pid = rootless(&format!("inspect --format '{{{{.State.Pid}}}}' {name}"))
+        .ok()
+        .trim()
+        .to_string();
+    let user = std::env::var("CNTR_PODMAN_USER").unwrap();
+    let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
+        .ok()
+        .trim()
+        .to_string();
+    let runroot = std::path::PathBuf::from(format!("/run/user/{uid}/containers"));
+    let userdata = std::fs::read_dir(&runroot)
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join(&id).join("userdata"))
+        .find(|d| d.join("pidfile").exists())
+        .expect("the container's run files");
+    assert_eq!(
+        run(&["resolve", "-t", "podman", &name]).ok().trim(),
+        pid.as_str()
+    );
+
+    // A process of root's, whose parent is this test.
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let forged = sleeper.id().to_string();
+    let files: Vec<Restore> = ["pidfile", "conmon.pid"]
+        .iter()
+        .map(|f| {
+            let p = userdata.join(f);
+            let saved = std::fs::read(&p).unwrap();
+            Restore(p, saved)
+        })
+        .collect();
+    std::fs::write(&files[0].0, &forged).unwrap();
+    std::fs::write(&files[1].0, std::process::id().to_string()).unwrap();
+    let r = run(&["attach", "-t", "podman", &name, "--", "true"]);
+    let list = run(&["resolve", "--list"]);
+    drop(files);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert_eq!(r.code, 125, "attached to root's process: {}", r.stdout);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "cntr-resolve: podman {name} ({}, PID {forged}) is not user {user}'s: its process runs as host uid 0\n",
+            &id[..12]
+        )
+    );
+    assert!(!list.ok().contains(&name), "{}", list.stdout);
+    // Put back, the files name the container again.
+    assert_eq!(
+        run(&["resolve", "-t", "podman", &name]).ok().trim(),
+        pid.as_str()
+    );
+    assert_eq!(
+        run(&["attach", &name, "--", "cat", "/var/lib/cntr/etc/ct-marker"]).ok(),
+        "inside-ct\n"
+    );
+}
+
+/// A containers.json of 16 MiB (the most cntr reads) made of millions of
+/// tiny values, deep nests, or one huge entry: resolving through it stays
+/// quick and small.
+#[test]
+fn a_hostile_container_list_is_cheap() {
+    need_root();
+    let dir = std::env::temp_dir().join(format!("cntr-podman-list-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    struct Gone(std::path::PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _gone = Gone(dir.clone());
+    let size = 16 << 20;
+    let fill_in = |unit: &str, room: usize| -> String {
+        let n = (room - 2) / (unit.len() + 1);
+        format!("[{}]", vec![unit; n].join(","))
+    };
+    let fill = |unit: &str| fill_in(unit, size);
+    let deep = format!("{}{}", "[".repeat(60), "]".repeat(60));
+    let entry = |i: usize| format!(r#"{{"id":"{i:064x}","names":["n{i:08x}"]}}"#);
+    let lists = [
+        ("zeros", fill("0")),
+        ("objects", fill("{}")),
+        ("nests", fill(&deep)),
+        ("entries", {
+            let one = entry(0).len() + 1;
+            format!(
+                "[{}]",
+                (0..(size - 2) / one)
+                    .map(entry)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        }),
+        (
+            "one-entry",
+            format!(
+                r#"[{{"id":"{}","names":{}}}]"#,
+                "a".repeat(64),
+                fill_in(r#""x""#, size - 100)
+            ),
+        ),
+    ];
+    for (what, text) in lists {
+        assert!(text.len() <= size, "{what}: {}", text.len());
+        let root = dir.join(what);
+        std::fs::create_dir_all(root.join("overlay-containers")).unwrap();
+        std::fs::write(root.join("overlay-containers/containers.json"), &text).unwrap();
+        drop(text);
+        let rss = dir.join(format!("{what}.rss"));
+        let start = std::time::Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss)
+            .arg(cntr_bin())
+            .args(["resolve", "-t", "podman", "0"])
+            .env("CNTR_PODMAN_ROOT", &root)
+            .env("CNTR_PODMAN_RUNROOT", dir.join("run"))
+            .env_remove("CNTR_PODMAN_USER")
+            .env_remove("SUDO_UID")
+            .output()
+            .unwrap();
+        let took = start.elapsed();
+        let r = Run::from(out);
+        let kib: u64 = std::fs::read_to_string(&rss)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(r.code, 125, "{what}: {}", r.stdout);
+        assert_eq!(r.stderr.lines().count(), 1, "{what}: {}", r.stderr);
+        // The list itself is read whole (16 MiB); beyond that, little.
+        assert!(kib < 40 << 10, "{what}: {kib} KiB");
+        assert!(took < std::time::Duration::from_secs(3), "{what}: {took:?}");
+    }
 }

@@ -6,7 +6,8 @@
 //! whatever cntr accepts is JSON and reads the same (strings, numbers,
 //! nesting; for a repeated key serde_json keeps the last value, so that is
 //! what is compared); whatever is JSON nested at most 64 deep, cntr
-//! accepts. And a value cntr read, written back, reads the same.
+//! accepts. And a value cntr read, written back, reads the same; an array
+//! read element by element (`Json::each_element`) reads the same as whole.
 #![no_main]
 
 use cntr::engine::json::Json;
@@ -111,6 +112,20 @@ fuzz_target!(|data: &[u8]| {
         (Some(j), None) => panic!("accepted what is not JSON: {:?} as {j:?}", shown()),
         (None, Some(v)) => assert!(depth(v) > 64, "refused JSON: {:?}", shown()),
         (None, None) => {}
+    }
+    // Element by element, an array reads the same as whole, and anything
+    // else is refused.
+    let mut parts = Vec::new();
+    let each = Json::each_element(data, usize::MAX, |e| parts.push(Json::parse(e)));
+    match &ours {
+        Some(Json::Arr(a)) => {
+            assert!(each.is_some(), "elements of {:?} refused", shown());
+            assert_eq!(parts.len(), a.len(), "{:?}", shown());
+            for (p, x) in parts.iter().zip(a) {
+                assert_eq!(p.as_ref(), Some(x), "{:?}", shown());
+            }
+        }
+        _ => assert!(each.is_none(), "elements of a non-array {:?}", shown()),
     }
     if let Some(j) = ours {
         let mut text = String::new();

@@ -20,9 +20,38 @@ impl Json {
     /// an error.
     pub fn parse(b: &[u8]) -> Option<Json> {
         let mut p = Parser { b, i: 0 };
-        let v = p.value(0)?;
+        let v = p.value(0, true)?;
         p.ws();
         (p.i == b.len()).then_some(v)
+    }
+
+    /// Calls `f` with the text of each element of the array that `b`
+    /// holds, for the first `max` of them, each checked to be well-formed
+    /// (as [`Json::parse`] would) but built into nothing. For a large list
+    /// of which a caller wants a few fields per element: parsing one
+    /// element at a time takes the memory of one element, not of the
+    /// list. Elements after the `max`th are not looked at. `None` when `b`
+    /// is not an array, or is malformed before its end or its `max`th
+    /// element.
+    pub fn each_element<'a>(b: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> Option<()> {
+        let mut p = Parser { b, i: 0 };
+        p.eat(b'[')?;
+        if p.eat(b']').is_none() {
+            for _ in 0..max {
+                p.ws();
+                let start = p.i;
+                p.value(1, false)?;
+                f(&b[start..p.i]);
+                if p.eat(b',').is_none() {
+                    p.eat(b']')?;
+                    p.ws();
+                    return (p.i == b.len()).then_some(());
+                }
+            }
+            return Some(());
+        }
+        p.ws();
+        (p.i == b.len()).then_some(())
     }
 
     /// The member `key` of an object.
@@ -92,7 +121,9 @@ impl Parser<'_> {
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
     }
 
-    fn value(&mut self, depth: usize) -> Option<Json> {
+    /// One value; with `build` false it is only checked, and `Null` stands
+    /// for it (nothing is allocated).
+    fn value(&mut self, depth: usize, build: bool) -> Option<Json> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -106,9 +137,12 @@ impl Parser<'_> {
                 }
                 loop {
                     self.ws();
-                    let k = self.string()?;
+                    let k = self.string(build)?;
                     self.eat(b':')?;
-                    m.push((k, self.value(depth + 1)?));
+                    let v = self.value(depth + 1, build)?;
+                    if build {
+                        m.push((k, v));
+                    }
                     if self.eat(b',').is_none() {
                         self.eat(b'}')?;
                         return Some(Json::Obj(m));
@@ -122,14 +156,17 @@ impl Parser<'_> {
                     return Some(Json::Arr(a));
                 }
                 loop {
-                    a.push(self.value(depth + 1)?);
+                    let v = self.value(depth + 1, build)?;
+                    if build {
+                        a.push(v);
+                    }
                     if self.eat(b',').is_none() {
                         self.eat(b']')?;
                         return Some(Json::Arr(a));
                     }
                 }
             }
-            b'"' => self.string().map(Json::Str),
+            b'"' => self.string(build).map(Json::Str),
             b't' => self.word(b"true", Json::Bool(true)),
             b'f' => self.word(b"false", Json::Bool(false)),
             b'n' => self.word(b"null", Json::Null),
@@ -144,6 +181,9 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 let n = &self.b[start..self.i];
+                if !build {
+                    return number(n).then_some(Json::Null);
+                }
                 number(n).then(|| Json::Num(String::from_utf8_lossy(n).into_owned()))
             }
         }
@@ -156,27 +196,38 @@ impl Parser<'_> {
         })
     }
 
-    fn string(&mut self) -> Option<String> {
+    /// A string; with `build` false it is only checked, and comes back
+    /// empty (nothing is allocated).
+    fn string(&mut self, build: bool) -> Option<String> {
         if self.b.get(self.i) != Some(&b'"') {
             return None;
         }
         self.i += 1;
+        let start = self.i;
         let mut out = Vec::new();
         loop {
             let c = *self.b.get(self.i)?;
             self.i += 1;
-            match c {
+            let mut buf = [0u8; 4];
+            let add: &[u8] = match c {
+                // Unbuilt, the raw text is checked: escapes are ASCII, and
+                // what `\u` gives is always a valid character.
+                b'"' if !build => {
+                    return std::str::from_utf8(&self.b[start..self.i - 1])
+                        .ok()
+                        .map(|_| String::new())
+                }
                 b'"' => return String::from_utf8(out).ok(),
                 b'\\' => {
                     let e = *self.b.get(self.i)?;
                     self.i += 1;
                     match e {
-                        b'"' | b'\\' | b'/' => out.push(e),
-                        b'b' => out.push(8),
-                        b'f' => out.push(12),
-                        b'n' => out.push(b'\n'),
-                        b'r' => out.push(b'\r'),
-                        b't' => out.push(b'\t'),
+                        b'"' | b'\\' | b'/' => &self.b[self.i - 1..self.i],
+                        b'b' => &[8],
+                        b'f' => &[12],
+                        b'n' => b"\n",
+                        b'r' => b"\r",
+                        b't' => b"\t",
                         b'u' => {
                             let mut cp = self.hex4()?;
                             if (0xd800..0xdc00).contains(&cp) {
@@ -190,15 +241,16 @@ impl Parser<'_> {
                                 }
                                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                             }
-                            let ch = char::from_u32(cp)?;
-                            let mut buf = [0u8; 4];
-                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                            char::from_u32(cp)?.encode_utf8(&mut buf).as_bytes()
                         }
                         _ => return None,
                     }
                 }
                 c if c < 0x20 => return None,
-                c => out.push(c),
+                _ => &self.b[self.i - 1..self.i],
+            };
+            if build {
+                out.extend_from_slice(add);
             }
         }
     }
@@ -268,6 +320,39 @@ mod tests {
             ("aé😀".to_string(), Json::Str("x\"y".into()))
         );
         assert_eq!(j.get("Args").unwrap().arr().len(), 1);
+    }
+
+    #[test]
+    fn elements_one_at_a_time() {
+        let b = br#" [ {"id":"a"} , [1,2], "x\"y" ,null ] "#;
+        let mut got = Vec::new();
+        assert!(Json::each_element(b, 10, |e| got.push(e)).is_some());
+        assert_eq!(
+            got,
+            [&br#"{"id":"a"}"#[..], b"[1,2]", br#""x\"y""#, b"null"]
+        );
+        // Past the first `max`, nothing is looked at.
+        got.clear();
+        assert!(Json::each_element(b"[1,2,oops", 2, |e| got.push(e)).is_some());
+        assert_eq!(got, [b"1", b"2"]);
+        for bad in [
+            &b"[1,,2]"[..],
+            b"{}",
+            b"[] x",
+            b"[1 2]",
+            b"[\"\xff\"]",
+            b"[\"\\ud800\"]",
+            b"[01]",
+        ] {
+            assert!(
+                Json::each_element(bad, 10, |_| {}).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(Json::each_element(deep.as_bytes(), 10, |_| {}).is_none());
+        assert!(Json::each_element(b" [ ] ", 10, |_| {}).is_some());
     }
 
     #[test]

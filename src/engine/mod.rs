@@ -45,6 +45,10 @@ pub enum Check {
     CgroupId,
     /// The process's parent is this one (podman's conmon).
     Parent(i32),
+    /// A rootless podman container's: the process is the user's with this
+    /// uid (see `podman::check_user`), and its parent is conmon, if known,
+    /// else the ID is in its cgroup paths.
+    User { parent: Option<i32>, uid: u32 },
 }
 
 impl Found {
@@ -71,12 +75,25 @@ impl Found {
 
     /// Checks, once the PID is pinned, that it is still this container's.
     fn verify(&self, p: &Process) -> Result<()> {
+        let cgroup =
+            || -> Result<bool> { Ok(holds_id(&p.read("cgroup", 64 * 1024)?, self.id.as_bytes())) };
+        let parent = |parent: i32| -> Result<bool> {
+            let stat = p.read("stat", 4096)?;
+            Ok(crate::proc::parse_stat(&stat).is_some_and(|st| st.ppid == parent))
+        };
         let ok = match self.check {
             Check::None => true,
-            Check::CgroupId => holds_id(&p.read("cgroup", 64 * 1024)?, self.id.as_bytes()),
-            Check::Parent(parent) => {
-                let stat = p.read("stat", 4096)?;
-                crate::proc::parse_stat(&stat).is_some_and(|st| st.ppid == parent)
+            Check::CgroupId => cgroup()?,
+            Check::Parent(pid) => parent(pid)?,
+            Check::User {
+                parent: conmon,
+                uid,
+            } => {
+                podman::check_user(p, uid, self)?;
+                match conmon {
+                    Some(pid) => parent(pid)?,
+                    None => cgroup()?,
+                }
             }
         };
         if !ok {

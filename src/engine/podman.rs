@@ -15,20 +15,39 @@
 //! That user controls those files, so they are opened below the user's
 //! directories without following any symlink, as regular files, bounded and
 //! non-blocking; nothing of the user's environment is read. The home
-//! directory comes from the host's `/etc/passwd`, parsed (no NSS).
+//! directory comes from the host's `/etc/passwd`, parsed (no NSS). The user
+//! writes the PID files too, so a PID read there must be the user's (see
+//! [`check_user`]): otherwise the user could point root's cntr at any
+//! process of the host.
 
 use super::json::Json;
 use super::{Check, Found, Type};
-use crate::error::Result;
-use rustix::fd::OwnedFd;
+use crate::error::{Error, Result};
+use crate::proc::Process;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
+/// The most of a `containers.json` that is read.
 const LIST_LIMIT: usize = 16 << 20;
+/// The most entries of one list that are looked at: podman writes about
+/// 0.5 KiB per container (537 bytes for a busybox container here), so a
+/// list within [`LIST_LIMIT`] holds fewer, and what lies past them is no
+/// podman's. Each entry is parsed alone (`Json::each_element`), so a list
+/// of millions of tiny or deeply nested values costs the memory of one
+/// entry and the time of one pass, not a tree of the whole list (before:
+/// 1.2 GB and 9 s for 16 MiB of nested empty arrays).
+const MAX_ENTRIES: usize = 32 << 10;
+/// The largest entry that is looked at.
+const ENTRY_LIMIT: usize = 64 << 10;
+/// The most names of one container that are kept (podman gives it one).
+const MAX_NAMES: usize = 8;
 
-/// A podman storage: its root and run root.
+/// A podman storage: its root and run root, and the uid of the rootless
+/// user whose storage it is (`None` for root's).
 struct Store {
     root: String,
     runroot: String,
+    user: Option<u32>,
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -45,7 +64,7 @@ thread_local! {
 /// A user the host does not know (or root, who has no rootless
 /// containers) is an error: a typo must not silently read nothing.
 pub fn set_user(user: &str) -> Result<()> {
-    if lookup_user(user).is_none() {
+    if User::lookup(user).is_none() {
         return Err(crate::error::Error::usage(format!(
             "--user: no user '{user}' other than root with a home directory in /etc/passwd"
         )));
@@ -54,49 +73,64 @@ pub fn set_user(user: &str) -> Result<()> {
     Ok(())
 }
 
-/// The uid and home of the user whose rootless containers are read too.
-fn rootless_user() -> Option<(u32, String)> {
-    let hint = USER_HINT
-        .with(|h| h.borrow().clone())
-        .or_else(|| std::env::var_os("CNTR_PODMAN_USER").and_then(|h| h.into_string().ok()))
-        .or_else(|| std::env::var_os("SUDO_UID").and_then(|h| h.into_string().ok()))?;
-    lookup_user(&hint)
+/// A host user, from the host's `/etc/passwd`.
+struct User {
+    uid: u32,
+    name: String,
+    home: String,
 }
 
-/// The uid and home of `hint` (a name or uid) in the host's /etc/passwd;
-/// None for root.
-fn lookup_user(hint: &str) -> Option<(u32, String)> {
-    if hint.is_empty() {
-        return None;
+impl User {
+    /// The user whose rootless containers are read too.
+    fn rootless() -> Option<User> {
+        let hint = USER_HINT
+            .with(|h| h.borrow().clone())
+            .or_else(|| std::env::var_os("CNTR_PODMAN_USER").and_then(|h| h.into_string().ok()))
+            .or_else(|| std::env::var_os("SUDO_UID").and_then(|h| h.into_string().ok()))?;
+        User::lookup(&hint)
     }
-    let passwd = crate::proc::read(rustix::fs::CWD, "/etc/passwd", 4 << 20).ok()?;
-    for line in passwd.split(|&c| c == b'\n') {
-        let f: Vec<&[u8]> = line.split(|&c| c == b':').collect();
-        if f.len() < 7 {
-            continue;
+
+    /// `hint` (a name or uid) in the host's /etc/passwd, parsed (no NSS);
+    /// None for root.
+    fn lookup(hint: &str) -> Option<User> {
+        if hint.is_empty() {
+            return None;
         }
-        let (name, uid, home) = (
-            String::from_utf8_lossy(f[0]),
-            String::from_utf8_lossy(f[2]),
-            String::from_utf8_lossy(f[5]),
-        );
-        if (name == hint || uid == hint) && home.starts_with('/') {
-            let uid: u32 = uid.parse().ok()?;
-            return (uid != 0).then(|| (uid, home.into_owned()));
+        let passwd = crate::proc::read(rustix::fs::CWD, "/etc/passwd", 4 << 20).ok()?;
+        for line in passwd.split(|&c| c == b'\n') {
+            let f: Vec<&[u8]> = line.split(|&c| c == b':').collect();
+            if f.len() < 7 {
+                continue;
+            }
+            let (name, uid, home) = (
+                String::from_utf8_lossy(f[0]),
+                String::from_utf8_lossy(f[2]),
+                String::from_utf8_lossy(f[5]),
+            );
+            if (name == hint || uid == hint) && home.starts_with('/') {
+                let uid: u32 = uid.parse().ok()?;
+                return (uid != 0).then(|| User {
+                    uid,
+                    name: name.into_owned(),
+                    home: home.into_owned(),
+                });
+            }
         }
+        None
     }
-    None
 }
 
 fn stores() -> Vec<Store> {
     let mut v = vec![Store {
         root: var("CNTR_PODMAN_ROOT", "/var/lib/containers/storage"),
         runroot: var("CNTR_PODMAN_RUNROOT", "/run/containers/storage"),
+        user: None,
     }];
-    if let Some((uid, home)) = rootless_user() {
+    if let Some(u) = User::rootless() {
         v.push(Store {
-            root: format!("{home}/.local/share/containers/storage"),
-            runroot: format!("/run/user/{uid}/containers"),
+            root: format!("{}/.local/share/containers/storage", u.home),
+            runroot: format!("/run/user/{}/containers", u.uid),
+            user: Some(u.uid),
         });
     }
     v
@@ -140,16 +174,27 @@ fn read_pid(base: &str, rel: &str) -> Option<i32> {
         .filter(|&p| p > 0)
 }
 
+/// One `DRIVER-containers/containers.json`: where the run files of its
+/// containers are, and the rootless user who writes them.
+struct List {
+    runroot: String,
+    driver: String,
+    user: Option<u32>,
+}
+
 /// A container as podman's files describe it.
 struct Entry {
     id: String,
     names: Vec<String>,
-    pid: Option<i32>,
-    conmon: Option<i32>,
+    /// The [`List`] it is in.
+    list: usize,
 }
 
-/// Every container podman's files know.
-fn containers() -> Vec<Entry> {
+/// The containers podman's files know that `keep` keeps: of each list,
+/// the first [`MAX_ENTRIES`], each at most [`ENTRY_LIMIT`] bytes. A list
+/// that is not well-formed up to there counts for nothing.
+fn containers(keep: impl Fn(&str, &[String]) -> bool) -> (Vec<List>, Vec<Entry>) {
+    let mut lists = Vec::new();
     let mut out = Vec::new();
     for s in stores() {
         let Some(top) = open_beneath(&s.root, ".", OFlags::RDONLY | OFlags::DIRECTORY) else {
@@ -171,48 +216,77 @@ fn containers() -> Vec<Entry> {
             else {
                 continue;
             };
-            let Some(list) = Json::parse(&raw) else {
-                continue;
-            };
-            for c in list.arr() {
-                let Some(id) = c
-                    .get("id")
-                    .and_then(Json::str)
-                    .filter(|id| super::containerd::plausible(id))
-                else {
-                    continue;
+            let mut kept = Vec::new();
+            let well_formed = Json::each_element(&raw, MAX_ENTRIES, |text| {
+                let Some((id, names)) = entry(text) else {
+                    return;
                 };
-                let names = c
-                    .get("names")
-                    .map(|n| {
-                        n.arr()
-                            .iter()
-                            .filter_map(Json::str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let pid = read_pid(&s.runroot, &format!("{driver}/{id}/userdata/pidfile"));
-                let conmon = read_pid(&s.runroot, &format!("{driver}/{id}/userdata/conmon.pid"));
-                out.push(Entry {
-                    id: id.to_string(),
-                    names,
-                    pid,
-                    conmon,
+                if keep(&id, &names) {
+                    kept.push(Entry {
+                        id,
+                        names,
+                        list: lists.len(),
+                    });
+                }
+            });
+            if well_formed.is_some() && !kept.is_empty() {
+                out.append(&mut kept);
+                lists.push(List {
+                    runroot: s.runroot.clone(),
+                    driver,
+                    user: s.user,
                 });
             }
         }
     }
-    out
+    (lists, out)
+}
+
+/// The ID and names of one entry of a `containers.json`.
+fn entry(text: &[u8]) -> Option<(String, Vec<String>)> {
+    if text.len() > ENTRY_LIMIT || !text.starts_with(b"{") {
+        return None;
+    }
+    let c = Json::parse(text)?;
+    let id = c
+        .get("id")
+        .and_then(Json::str)
+        .filter(|id| super::containerd::plausible(id))?;
+    let names = c
+        .get("names")
+        .map(|n| {
+            n.arr()
+                .iter()
+                .filter_map(Json::str)
+                .take(MAX_NAMES)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((id.to_string(), names))
 }
 
 /// The container, if its process runs.
-fn found(e: &Entry) -> Option<Found> {
-    let pid = e.pid.filter(|&p| crate::proc::running(p))?;
+fn found(lists: &[List], e: &Entry) -> Option<Found> {
+    let l = lists.get(e.list)?;
+    let file = |name: &str| {
+        read_pid(
+            &l.runroot,
+            &format!("{}/{}/userdata/{name}", l.driver, e.id),
+        )
+    };
+    let pid = file("pidfile").filter(|&p| crate::proc::running(p))?;
+    let conmon = file("conmon.pid");
     let name = e.names.first().cloned().unwrap_or_else(|| e.id.clone());
     // conmon is the container's parent, also for rootless containers,
     // which have no cgroup of their own.
-    let check = e.conmon.map_or(Check::CgroupId, Check::Parent);
+    let check = match l.user {
+        Some(uid) => Check::User {
+            parent: conmon,
+            uid,
+        },
+        None => conmon.map_or(Check::CgroupId, Check::Parent),
+    };
     Some(Found {
         engine: Type::Podman,
         id: e.id.clone(),
@@ -228,12 +302,14 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     if target.is_empty() {
         return Ok(Vec::new());
     }
+    let (lists, all) =
+        containers(|id, names| id.starts_with(target) || names.iter().any(|n| n == target));
     super::pick(
-        &containers(),
+        &all,
         target,
         |e| e.id == target || e.names.iter().any(|n| n == target),
         |e| &e.id,
-        found,
+        |e| found(&lists, e),
         |e| {
             format!(
                 "podman container {} is not running",
@@ -243,7 +319,91 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     )
 }
 
-/// Every running container.
+/// Every running container (a rootless one only when its process is the
+/// user's).
 pub fn list() -> Vec<Found> {
-    containers().iter().filter_map(found).collect()
+    let (lists, all) = containers(|_, _| true);
+    all.iter()
+        .filter_map(|e| found(&lists, e))
+        .filter(|f| match f.check {
+            Check::User { uid, .. } => {
+                Process::open(f.pid).is_ok_and(|p| check_user(&p, uid, f).is_ok())
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// Checks that process `p`, which the rootless store of user `uid` names
+/// as container `f`, is that user's: none of its uids (real, effective,
+/// saved, filesystem; as the host sees them) is root, and its user
+/// namespace is owned by the user (`NS_GET_OWNER_UID`, as rootless podman
+/// makes it), or else each of its uids is the user's own or one of the
+/// user's subordinate uids in `/etc/subuid` (a container that made a user
+/// namespace of its own).
+pub(super) fn check_user(p: &Process, uid: u32, f: &Found) -> Result<()> {
+    let ids = p.status()?.uid;
+    let name = User::lookup(&uid.to_string()).map_or_else(|| uid.to_string(), |u| u.name);
+    let refuse = |why: String| Error::new(format!("{} is not user {name}'s: {why}", f.describe()));
+    if let Some(root) = ids.iter().find(|&&u| u == 0) {
+        return Err(refuse(format!("its process runs as host uid {root}")));
+    }
+    let owner = rustix::fs::openat(
+        &p.dir,
+        "ns/user",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .and_then(|ns| crate::sys::ns_owner_uid(ns.as_fd()));
+    if owner == Ok(uid) {
+        return Ok(());
+    }
+    let sub = crate::proc::read(rustix::fs::CWD, "/etc/subuid", 1 << 20)
+        .map(|raw| subuids(&raw, &name, uid))
+        .unwrap_or_default();
+    match ids.iter().find(|&&u| u != uid && !sub.iter().any(|r| r.contains(&u64::from(u)))) {
+        None => Ok(()),
+        Some(u) => Err(refuse(format!(
+            "its process runs as host uid {u}, neither the user's nor a subordinate uid of the user's"
+        ))),
+    }
+}
+
+/// The subordinate uid ranges that a `/etc/subuid` text gives the user
+/// `name` with uid `uid` (lines `NAME_OR_UID:FIRST:COUNT`); at most 64.
+fn subuids(raw: &[u8], name: &str, uid: u32) -> Vec<std::ops::Range<u64>> {
+    let uid = uid.to_string();
+    let num = |b: &[u8]| std::str::from_utf8(b).ok()?.parse::<u32>().ok();
+    raw.split(|&c| c == b'\n')
+        .filter_map(|line| {
+            let f: Vec<&[u8]> = line.split(|&c| c == b':').collect();
+            let [who, first, count] = f[..] else {
+                return None;
+            };
+            if who.is_empty() || (who != name.as_bytes() && who != uid.as_bytes()) {
+                return None;
+            }
+            let first = u64::from(num(first)?);
+            Some(first..first + u64::from(num(count)?))
+        })
+        .take(64)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subordinate_ranges() {
+        let raw = b"root:100000:65536\nalice:300000:65536\n1001:500000:10\nalice:x:1\nalice:1:2:3\n:7:7\nbob:400000:65536";
+        assert_eq!(
+            subuids(raw, "alice", 1001),
+            vec![300000..365536, 500000..500010]
+        );
+        assert_eq!(subuids(raw, "carol", 1002), vec![]);
+        assert_eq!(subuids(raw, "", 7), vec![]);
+        let big = b"alice:4294967295:4294967295";
+        assert_eq!(subuids(big, "alice", 1), vec![4294967295..8589934590]);
+    }
 }
