@@ -772,26 +772,6 @@ fn end(child: &mut Child, inner: Option<i32>) {
     let _ = child.wait();
 }
 
-/// Lets every stopped process of a paused cntr go on (a waiting parent
-/// stops with its child), and returns what it did.
-fn resume(mut child: Child) -> Run {
-    let me = child.id() as i32;
-    let ended = wait_for(10, || {
-        for p in std::iter::once(me).chain(descendants(me)) {
-            if proc_state(p) == Some('T') {
-                if let Some(p) = rustix::process::Pid::from_raw(p) {
-                    let _ = rustix::process::kill_process(p, rustix::process::Signal::CONT);
-                }
-            }
-        }
-        child.try_wait().unwrap()
-    });
-    if ended.is_none() {
-        let _ = child.kill();
-    }
-    Run::from(child.wait_with_output().unwrap())
-}
-
 /// Tells the attackers to stop (a file in the container's root) and
 /// waits for them; kills those that do not stop.
 fn stop(ct: &Container, attackers: &mut [Attacker]) {

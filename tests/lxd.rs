@@ -57,7 +57,10 @@ fn by_name() {
             "hostname; id -u; cat /var/lib/cntr/etc/ct-marker"
         ])
         .ok(),
-        format!("{name}\n0\ninside-ct\n")
+        // LXD's containers are unprivileged: their root is a host uid of
+        // LXD's range, which the attach session runs as (cntr(1),
+        // SECURITY).
+        format!("{name}\n{}\ninside-ct\n", host_uid_of_root(&pid))
     );
     let r = run(&[
         "exec",
@@ -92,4 +95,18 @@ fn by_name() {
         format!("cntr-resolve: lxd instance {name} is not running\n")
     );
     drop(i);
+}
+
+/// The host uid that uid 0 of process `pid`'s user namespace maps to.
+fn host_uid_of_root(pid: &str) -> u32 {
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    map.lines()
+        .find_map(|l| {
+            let f: Vec<u32> = l
+                .split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            (f.len() == 3 && f[0] == 0).then_some(f[1])
+        })
+        .expect("uid 0 is mapped")
 }

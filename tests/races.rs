@@ -12,12 +12,6 @@ use common::*;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-fn need_pause_points() {
-    if !cfg!(feature = "test-pause") {
-        panic!("these tests need cntr built with --features test-pause (scripts/test does)");
-    }
-}
-
 /// A runc root that says container `id` runs as `pid`.
 struct FakeRunc {
     root: PathBuf,
@@ -39,57 +33,6 @@ impl FakeRunc {
 impl Drop for FakeRunc {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Starts `c` with the pause point `point` and waits until one of its
-/// processes has stopped there.
-fn paused_at(mut c: Command, point: &str) -> Child {
-    c.env("CNTR_TEST_PAUSE", point)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = c.spawn().unwrap();
-    let me = child.id() as i32;
-    let stopped = wait_for(10, || {
-        let mut all = descendants(me);
-        all.push(me);
-        all.into_iter().find(|&p| proc_state(p) == Some('T'))
-    });
-    assert!(stopped.is_some(), "cntr did not reach pause point {point}");
-    // A waiting parent stops when its child does (as nsenter's does): let
-    // it get there.
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    child
-}
-
-/// Lets every process of the paused cntr go on, and returns what it did,
-/// failing the test if it does not end within 10 s.
-fn resume(mut child: Child) -> Run {
-    let me = child.id() as i32;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let mut all = descendants(me);
-        all.push(me);
-        for p in &all {
-            if proc_state(*p) == Some('T') {
-                let _ = rustix::process::kill_process(
-                    rustix::process::Pid::from_raw(*p).unwrap(),
-                    rustix::process::Signal::CONT,
-                );
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            return Run::from(child.wait_with_output().unwrap());
-        }
-        if std::time::Instant::now() > deadline {
-            let states: Vec<_> = all
-                .iter()
-                .map(|&p| (p, proc_state(p), cmdline(p)))
-                .collect();
-            let _ = child.kill();
-            panic!("cntr did not end after the pause: {states:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

@@ -608,3 +608,60 @@ pub fn docker(args: &[&str]) -> Run {
     );
     Run::from(Command::new("docker").args(args).output().unwrap())
 }
+
+/// Fails the test unless cntr was built with its pause points (the
+/// `test-pause` feature, which scripts/test turns on and a release never
+/// has).
+pub fn need_pause_points() {
+    if !cfg!(feature = "test-pause") {
+        panic!("this test needs cntr built with --features test-pause (scripts/test does)");
+    }
+}
+
+/// Starts `c` with the pause point `point` (and stdout and stderr piped)
+/// and waits until one of its processes has stopped there.
+pub fn paused_at(mut c: Command, point: &str) -> Child {
+    c.env("CNTR_TEST_PAUSE", point)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let me = child.id() as i32;
+    // Generous: a loaded machine may take a while to start cntr.
+    let stopped = wait_for(30, || {
+        let mut all = descendants(me);
+        all.push(me);
+        all.into_iter().find(|&p| proc_state(p) == Some('T'))
+    });
+    assert!(stopped.is_some(), "cntr did not reach pause point {point}");
+    // A waiting parent stops when its child does (as nsenter's does): let
+    // it get there.
+    std::thread::sleep(Duration::from_millis(100));
+    child
+}
+
+/// Lets every stopped process of a paused cntr go on (a waiting parent
+/// stops with its child), and returns what it did; kills it if it does
+/// not end within 10 s.
+pub fn resume(mut child: Child) -> Run {
+    let me = child.id() as i32;
+    let ended = wait_for(10, || {
+        for p in std::iter::once(me).chain(descendants(me)) {
+            if proc_state(p) == Some('T') {
+                if let Some(p) = rustix::process::Pid::from_raw(p) {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::CONT);
+                }
+            }
+        }
+        child.try_wait().unwrap()
+    });
+    if ended.is_none() {
+        let states: Vec<_> = std::iter::once(me)
+            .chain(descendants(me))
+            .map(|p| (p, proc_state(p), cmdline(p)))
+            .collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("cntr did not end after the pause: {states:?}");
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
