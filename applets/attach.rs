@@ -3,7 +3,7 @@
 //! tree at the base dir. It runs the chain
 //!
 //! ```text
-//! cntr-resolve TARGET [cntr-pty] cntr-nsenter --all-but-mount --no-user cntr-mount-tree cntr-inherit CMD
+//! cntr-resolve [--seccomp] TARGET [cntr-pty] cntr-nsenter --all-but-mount --no-user cntr-mount-tree [-w DIR] cntr-inherit [-u USER] [-e KEY=VALUE]... CMD
 //! ```
 //!
 //! in this process; `-n` prints that chain instead. `cntr exec` shares
@@ -12,19 +12,28 @@
 use crate::{help, next};
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 const USAGE: &str = "\
-Usage: cntr attach [-t TYPES] [-u USER] [--apparmor auto|off] [-n|--dry-run] TARGET [-- CMD [ARGS...]]
+Usage: cntr attach [OPTIONS] TARGET [-- CMD [ARGS...]]
 Run the host's $SHELL (or CMD) inside the container's namespaces, with the container's files at the base dir.
 
-  -u, --user USER      also find USER's rootless podman containers (name or uid)
-  -t, --type TYPES     comma list of resolvers to try: process_id, podman, docker,
-                       nspawn, lxc, lxd, containerd, kubernetes, runc, command
-      --apparmor MODE  auto: take on the target's AppArmor/SELinux label; off: do not
-  -n, --dry-run        print the applet chain instead of running it
-  -h, --help           show this help
+  -u, --user USER[:GROUP]  run as USER of the container (name or uid) instead
+                           of the target's credentials
+  -w, --workdir DIR        start in the container's DIR (shown under the base
+                           dir); default: the base dir
+  -e, --env KEY[=VALUE]    set KEY for CMD (without =VALUE: the caller's value)
+      --env-file FILE      read KEY=VALUE lines from FILE, as docker does
+  -t, --type TYPES         comma list of resolvers to try: process_id, podman,
+                           docker, nspawn, lxc, lxd, containerd, kubernetes,
+                           runc, command
+      --owner USER         also find USER's rootless podman containers
+      --seccomp on|off     apply the target's seccomp filter to CMD (default:
+                           off: CMD is a host tool)
+      --apparmor auto|off  take on the target's AppArmor/SELinux label, or not
+  -n, --dry-run            print the applet chain instead of running it
+  -h, --help               show this help
 The base dir is $CNTR_BASE_DIR, else /var/lib/cntr.
 ";
 
@@ -39,9 +48,14 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     front(args, h, Mode::Attach, USAGE)
 }
 
+#[derive(Default)]
 struct Opts {
     types: Option<OsString>,
+    owner: Option<OsString>,
     user: Option<OsString>,
+    workdir: Option<OsString>,
+    env: Vec<OsString>,
+    seccomp: Option<bool>,
     lsm_off: bool,
     dry_run: bool,
     target: OsString,
@@ -51,25 +65,55 @@ struct Opts {
 fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
-    let (mut types, mut lsm_off, mut dry_run, mut target) = (None, false, false, None::<OsString>);
-    let mut user = None;
-    let mut cmd = Vec::new();
+    let mut o = Opts::default();
+    let mut target = None::<OsString>;
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') | Long("type") => {
                 let v = p.value()?;
                 cntr::engine::parse_types(&v)?;
-                types = Some(v);
+                o.types = Some(v);
             }
-            Short('u') | Long("user") => user = Some(p.value()?),
+            Long("owner") => {
+                let v = p.value()?;
+                cntr::engine::podman::check_owner(
+                    v.to_str()
+                        .ok_or_else(|| Error::usage("--owner must be UTF-8"))?,
+                )?;
+                o.owner = Some(v);
+            }
+            Short('u') | Long("user") => {
+                let v = p.value()?;
+                if v.is_empty() {
+                    return Err(Error::usage("--user takes USER[:GROUP]"));
+                }
+                o.user = Some(v);
+            }
+            Short('w') | Long("workdir") => o.workdir = Some(crate::workdir(p.value()?)?),
+            Short('e') | Long("env") => {
+                if let Some(e) = env_arg(p.value()?.into_vec())? {
+                    o.env.push(e);
+                }
+            }
+            Long("env-file") => {
+                let f = p.value()?;
+                o.env.extend(env_file(&f)?);
+            }
+            Long("seccomp") => {
+                o.seccomp = Some(match p.value()?.to_str() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err(Error::usage("--seccomp takes on or off")),
+                })
+            }
             Long("apparmor") => {
-                lsm_off = match p.value()?.to_str() {
+                o.lsm_off = match p.value()?.to_str() {
                     Some("auto") => false,
                     Some("off") => true,
                     _ => return Err(Error::usage("--apparmor takes auto or off")),
                 }
             }
-            Short('n') | Long("dry-run") => dry_run = true,
+            Short('n') | Long("dry-run") => o.dry_run = true,
             Short('h') | Long("help") => return Ok(None),
             Value(v) if target.is_none() => {
                 target = Some(v);
@@ -78,25 +122,64 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                 let mut raw = p.raw_args()?;
                 if raw.peek().is_some_and(|a| a == "--") {
                     raw.next();
-                    cmd.extend(raw);
+                    o.cmd.extend(raw);
                 }
             }
             Value(v) => {
-                cmd.push(v);
-                cmd.extend(p.raw_args()?);
+                o.cmd.push(v);
+                o.cmd.extend(p.raw_args()?);
             }
             _ => return Err(arg.unexpected().into()),
         }
     }
-    let target = target.ok_or_else(|| Error::usage("missing target"))?;
-    Ok(Some(Opts {
-        types,
-        user,
-        lsm_off,
-        dry_run,
-        target,
-        cmd,
+    o.target = target.ok_or_else(|| Error::usage("missing target"))?;
+    Ok(Some(o))
+}
+
+/// A `-e` value as `KEY=VALUE`: as given, or, for a bare `KEY`, with the
+/// caller's value (`None` when the caller has none), as docker does.
+fn env_arg(e: Vec<u8>) -> Result<Option<OsString>> {
+    let key = cntr::env::key(&e);
+    if key.is_empty() || key.iter().any(|c| c.is_ascii_whitespace() || *c == 0) {
+        return Err(Error::usage(format!(
+            "--env takes KEY=VALUE or KEY, not '{}'",
+            String::from_utf8_lossy(&e)
+        )));
+    }
+    if key.len() < e.len() {
+        return Ok(Some(OsString::from_vec(e)));
+    }
+    Ok(std::env::var_os(OsStr::from_bytes(key)).map(|v| {
+        let mut kv = e.clone();
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        OsString::from_vec(kv)
     }))
+}
+
+/// The entries of an env file, as `docker --env-file` reads one: a
+/// `KEY=VALUE` or `KEY` per line, taken as they are (no quotes, no
+/// expansion), empty lines and lines starting with `#` skipped. At most
+/// 1 MiB is read.
+fn env_file(path: &OsStr) -> Result<Vec<OsString>> {
+    let shown = path.to_string_lossy();
+    let data = rustix::fs::open(
+        path,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .and_then(|fd| cntr::proc::read_fd(&fd, 1 << 20))
+    .map_err(|e| Error::sys(format_args!("read env file {shown}"), e))?;
+    let mut out = Vec::new();
+    for line in data.split(|&c| c == b'\n') {
+        let line = line.trim_ascii_start();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line[0] == b'#' {
+            continue;
+        }
+        out.extend(env_arg(line.to_vec())?);
+    }
+    Ok(out)
 }
 
 /// Parses the front end's command line, builds the chain and runs it.
@@ -130,8 +213,14 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
     if let Some(t) = &o.types {
         c.extend([w("-t"), t.clone()]);
     }
-    if let Some(u) = &o.user {
-        c.extend([w("-u"), u.clone()]);
+    if let Some(u) = &o.owner {
+        c.extend([w("--owner"), u.clone()]);
+    }
+    // exec runs the container's own programs, under the container's
+    // filter as docker exec does; attach runs the host's tools, which
+    // the container's filter was not written for.
+    if o.seccomp.unwrap_or(mode == Mode::Exec) {
+        c.push(w("--seccomp"));
     }
     if o.target.as_bytes().starts_with(b"-") {
         c.push(w("--"));
@@ -146,24 +235,26 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
             c.extend([w("--ptmx"), w("container")]);
         }
     }
-    match mode {
-        // The user namespace is not joined: see cntr(1), SECURITY. The
-        // mount tree is built after the PID namespace is joined, so that
-        // the waiting parent stays in the host's mount namespace and a
-        // fresh procfs, if needed, is the container's.
-        Mode::Attach => c.extend([
-            w("cntr-nsenter"),
-            w("--all-but-mount"),
-            w("--no-user"),
-            w("cntr-mount-tree"),
-            w("cntr-inherit"),
-        ]),
-        Mode::Exec => c.extend([
-            w("cntr-nsenter"),
-            w("--all"),
-            w("cntr-chroot-exec"),
-            w("cntr-inherit"),
-        ]),
+    // The user namespace is not joined by attach: see cntr(1), SECURITY.
+    // The mount tree is built after the PID namespace is joined, so that
+    // the waiting parent stays in the host's mount namespace and a fresh
+    // procfs, if needed, is the container's.
+    let (enter, root): (&[&str], &str) = match mode {
+        Mode::Attach => (&["--all-but-mount", "--no-user"], "cntr-mount-tree"),
+        Mode::Exec => (&["--all"], "cntr-chroot-exec"),
+    };
+    c.push(w("cntr-nsenter"));
+    c.extend(enter.iter().map(|s| w(s)));
+    c.push(w(root));
+    if let Some(d) = &o.workdir {
+        c.extend([w("-w"), d.clone()]);
+    }
+    c.push(w("cntr-inherit"));
+    if let Some(u) = &o.user {
+        c.extend([w("-u"), u.clone()]);
+    }
+    for e in &o.env {
+        c.extend([w("-e"), e.clone()]);
     }
     if o.lsm_off {
         c.extend([w("--apparmor"), w("off")]);

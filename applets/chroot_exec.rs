@@ -6,12 +6,16 @@
 use crate::{help, next, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags};
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr-chroot-exec PROG [ARGS...]
-Change root to the container's root, change to /, and run PROG found with the container's PATH.
+Usage: cntr-chroot-exec [-w DIR] PROG [ARGS...]
+Change root to the container's root, change to the target's working directory (or DIR), and run PROG found with the container's PATH.
 
+  -w, --workdir DIR    start PROG in DIR, an absolute path in the container;
+                       default: the target's working directory, else /
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
@@ -19,7 +23,15 @@ Change root to the container's root, change to /, and run PROG found with the co
 ";
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    let Some(link) = Link::parse(args, true, |_, _| Ok(false))? else {
+    let mut workdir = None;
+    let Some(link) = Link::parse(args, true, |opt, p| {
+        if !opt.is('w', "workdir") {
+            return Ok(false);
+        }
+        workdir = Some(crate::workdir(p.value()?)?);
+        Ok(true)
+    })?
+    else {
         return help(USAGE);
     };
     let (h, keep, rest) = (link.handoff(h)?, link.keep, link.rest);
@@ -28,6 +40,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     let mut argv: Vec<OsString> = vec!["cntr-chroot-exec".into()];
     if keep {
         argv.push("-k".into());
+    }
+    if let Some(dir) = &workdir {
+        argv.extend(["-w".into(), dir.clone()]);
     }
     argv.push("--".into());
     argv.extend(rest.iter().cloned());
@@ -41,6 +56,15 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         .unwrap_or(cntr::env::DEFAULT_PATH)
         .to_vec();
 
+    // The target's working directory, as docker exec starts in the
+    // image's WORKDIR: opened now, entered once inside the new root.
+    let theirs = rustix::fs::openat(
+        &h.target.dir,
+        "cwd",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok();
     rustix::process::fchdir(&h.root).ctx("change to the container's root")?;
     rustix::process::chroot(".").ctx("change root to the container's root")?;
     rustix::process::chdir("/").ctx("change to /")?;
@@ -53,6 +77,16 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             cwd.to_string_lossy()
         )));
     }
+    match &workdir {
+        Some(dir) => {
+            // Symlinks on the way resolve within the new root.
+            rustix::process::chdir(dir.as_os_str()).ctx(format_args!(
+                "change to the container's {}",
+                dir.to_string_lossy()
+            ))?;
+        }
+        None => target_cwd(theirs)?,
+    }
     if crate::lookup(&rest[0]).is_some() {
         return next(rest, Some(h), keep);
     }
@@ -63,4 +97,23 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         Some(h),
         keep,
     ))
+}
+
+/// Enters the target's working directory `dir` (opened before the
+/// chroot) if it lies inside the new root, where it is the same directory
+/// the target works in; else stays at `/`. A directory outside the root (a
+/// target whose cwd is elsewhere) or gone makes getcwd(3) fail or answer
+/// `(unreachable)`: then back to `/`.
+fn target_cwd(dir: Option<OwnedFd>) -> Result<()> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    if rustix::process::fchdir(&dir).is_err() {
+        return Ok(());
+    }
+    let inside = rustix::process::getcwd(Vec::new()).is_ok_and(|c| c.as_bytes().starts_with(b"/"));
+    if !inside {
+        rustix::process::chdir("/").ctx("change to /")?;
+    }
+    Ok(())
 }

@@ -10,8 +10,10 @@
 
 mod attach;
 mod chroot_exec;
+mod completions;
 mod exec;
 mod inherit;
+mod list;
 mod mount_tree;
 mod nsenter;
 mod pty;
@@ -54,6 +56,11 @@ const APPLETS: &[Applet] = &[
         main: chroot_exec::main,
     },
     Applet {
+        name: "completions",
+        summary: "print the shell completion script for bash, zsh or fish",
+        main: completions::main,
+    },
+    Applet {
         name: "exec",
         summary: "run the container's own command inside the container",
         main: exec::main,
@@ -62,6 +69,11 @@ const APPLETS: &[Applet] = &[
         name: "inherit",
         summary: "take on the target's cgroup, credentials and environment",
         main: inherit::main,
+    },
+    Applet {
+        name: "list",
+        summary: "list the running containers the engines know, as docker ps does",
+        main: list::main,
     },
     Applet {
         name: "mount-tree",
@@ -123,7 +135,6 @@ pub fn foreign(
     h: Option<Handoff>,
     keep: bool,
 ) -> Error {
-    use rustix::fd::AsRawFd;
     let mut env = env.to_vec();
     let mut fds = Vec::new();
     match h {
@@ -134,14 +145,7 @@ pub fn foreign(
                 Err(err) => return err,
             }
             env.push(e);
-            fds.extend([
-                h.target.pidfd.as_raw_fd(),
-                h.target.dir.as_raw_fd(),
-                h.root.as_raw_fd(),
-                h.hostproc.as_raw_fd(),
-            ]);
-            fds.extend(h.cgroups.iter().map(AsRawFd::as_raw_fd));
-            fds.extend(h.cgroup2dir.iter().map(AsRawFd::as_raw_fd));
+            fds = h.fds();
             // The fds stay open for the program: never closed by a drop.
             std::mem::forget(h);
         }
@@ -177,6 +181,7 @@ impl Opt {
 pub struct Link {
     pub target: Option<OsString>,
     pub types: Option<OsString>,
+    pub owner: Option<String>,
     pub keep: bool,
     pub rest: Vec<OsString>,
 }
@@ -203,8 +208,8 @@ impl Link {
         while let Some(arg) = p.next()? {
             let opt = match arg {
                 lexopt::Arg::Value(prog) => {
-                    if l.types.is_some() && l.target.is_none() {
-                        return Err(Error::usage("--type goes with --target"));
+                    if (l.types.is_some() || l.owner.is_some()) && l.target.is_none() {
+                        return Err(Error::usage("--type and --owner go with --target"));
                     }
                     l.rest.push(prog);
                     l.rest.extend(p.raw_args()?);
@@ -217,6 +222,13 @@ impl Link {
                 return Ok(None);
             } else if opt.is('t', "target") {
                 l.target = Some(p.value()?);
+            } else if opt.is('\0', "owner") {
+                let v = p.value()?;
+                let v = v
+                    .into_string()
+                    .map_err(|_| Error::usage("--owner must be UTF-8"))?;
+                cntr::engine::podman::check_owner(&v)?;
+                l.owner = Some(v);
             } else if opt.is('\0', "type") {
                 // Every list is checked, not only the one that counts.
                 let v = p.value()?;
@@ -238,7 +250,11 @@ impl Link {
     pub fn handoff(&self, h: Option<Handoff>) -> Result<Handoff> {
         // (`--type` without `--target` was refused by the parser.)
         match (&self.target, h) {
-            (Some(t), _) => Handoff::resolve(self.types.as_deref(), t),
+            (Some(t), _) => Handoff::resolve(&cntr::engine::Query {
+                types: self.types.as_deref(),
+                owner: self.owner.as_deref(),
+                target: t,
+            }),
             (None, Some(h)) => Ok(h),
             (None, None) => Err(Error::usage(
                 "no target: give --target or run under cntr-resolve",
@@ -268,13 +284,26 @@ fn applet_name(a: &Applet) -> &'static str {
     match a.name {
         "attach" => "cntr-attach",
         "chroot-exec" => "cntr-chroot-exec",
+        "completions" => "cntr-completions",
         "exec" => "cntr-exec",
         "inherit" => "cntr-inherit",
+        "list" => "cntr-list",
         "mount-tree" => "cntr-mount-tree",
         "nsenter" => "cntr-nsenter",
         "pty" => "cntr-pty",
         _ => "cntr-resolve",
     }
+}
+
+/// A `-w/--workdir` value: an absolute path in the container.
+pub fn workdir(v: OsString) -> Result<OsString> {
+    if !v.as_bytes().starts_with(b"/") {
+        return Err(Error::usage(format!(
+            "--workdir takes an absolute path in the container, not '{}'",
+            v.to_string_lossy()
+        )));
+    }
+    Ok(v)
 }
 
 /// Prints an applet's usage text for `--help`.
@@ -491,6 +520,20 @@ pub unsafe extern "C" fn main(argc: i32, argv: *const *const std::ffi::c_char) -
         // SAFETY: libc passes argc valid NUL-terminated strings in argv.
         let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
         args.push(OsStr::from_bytes(arg.to_bytes()).to_os_string());
+    }
+    // Any process may read another's /proc/PID/cmdline, without a ptrace
+    // check: once cntr has forked into the container's PID namespace, its
+    // processes would read the rest of the chain there, values given with
+    // -e among them. The words are copied above; their memory is wiped,
+    // so that only the applet's name shows.
+    for i in 1..argc.max(0) as usize {
+        // SAFETY: each argv string is writable memory of its length, which
+        // nothing reads again (the copies above are what cntr uses).
+        unsafe {
+            let p = *argv.add(i) as *mut u8;
+            let n = std::ffi::CStr::from_ptr(p.cast()).to_bytes().len();
+            std::ptr::write_bytes(p, 0, n);
+        }
     }
     run_main(args)
 }

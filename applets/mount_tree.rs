@@ -16,12 +16,15 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "\
-Usage: cntr-mount-tree [--base DIR] PROG [ARGS...]
+Usage: cntr-mount-tree [--base DIR] [-w DIR] PROG [ARGS...]
 Private mount namespace with the container's root tree at the base dir and its identity files over the host's.
 
   -b, --base DIR       where the container's tree goes (default: $CNTR_BASE_DIR,
                        else /var/lib/cntr); created if missing, must be a
                        directory owned by root and writable by root only
+  -w, --workdir DIR    start PROG in the container's DIR (an absolute path in
+                       the container, shown under the base dir); default: the
+                       base dir
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
@@ -44,12 +47,15 @@ const IDENTITY_LIMIT: usize = 1 << 20;
 const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    let mut base = None;
+    let (mut base, mut workdir) = (None, None);
     let Some(link) = Link::parse(args, true, |opt, p| {
-        if !opt.is('b', "base") {
+        if opt.is('b', "base") {
+            base = Some(p.value()?);
+        } else if opt.is('w', "workdir") {
+            workdir = Some(crate::workdir(p.value()?)?);
+        } else {
             return Ok(false);
         }
-        base = Some(p.value()?);
         Ok(true)
     })?
     else {
@@ -79,7 +85,22 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     drop((tree, below, base_fd));
     let top = open_dir(&base)?;
     show_proc(&top)?;
-    rustix::process::fchdir(&top).ctx("change to the base dir")?;
+    match &workdir {
+        // Inside the container's tree, its symlinks confined to it.
+        Some(dir) => {
+            let shown = dir.to_string_lossy();
+            let fd = rustix::fs::openat2(
+                &top,
+                dir.as_os_str(),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+                rustix::fs::ResolveFlags::IN_ROOT,
+            )
+            .ctx(format_args!("change to the container's {shown}"))?;
+            rustix::process::fchdir(&fd).ctx(format_args!("change to the container's {shown}"))?;
+        }
+        None => rustix::process::fchdir(&top).ctx("change to the base dir")?,
+    }
     drop(top);
     cntr::sys::pause("mounted");
     next(link.rest, Some(h), link.keep)

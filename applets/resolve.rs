@@ -5,6 +5,7 @@
 //! first link of every chain.
 
 use crate::{help, next};
+use cntr::engine::json::quote;
 use cntr::engine::Found;
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
@@ -12,12 +13,14 @@ use cntr::proc::Process;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr-resolve [-t TYPES] [-u USER] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
+Usage: cntr-resolve [-t TYPES] [--owner USER] [--seccomp] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
-  -u, --user USER   also find USER's rootless podman containers (name or uid)
   -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
                     nspawn, lxc, lxd, containerd, kubernetes, runc, command
+      --owner USER  also find USER's rootless podman containers (name or uid)
+      --seccomp     copy the target's seccomp filters into the handoff, for
+                    cntr-inherit to apply (the target stops for microseconds)
       --json        print one JSON object per line instead of the PID, with
                     what is known of the door of an attach session
                     (door_closed, ptrace_holders: see cntr(1), SECURITY)
@@ -27,8 +30,11 @@ Resolve a container name, id or PID to one verified process; print it, or run PR
   -h, --help        show this help
 ";
 
+#[derive(Default)]
 struct Opts {
     types: Option<OsString>,
+    owner: Option<String>,
+    seccomp: bool,
     json: bool,
     keep: bool,
     list: bool,
@@ -39,49 +45,41 @@ struct Opts {
 fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
-    let (mut types, mut json, mut keep, mut list) = (None, false, false, false);
+    let mut o = Opts::default();
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') | Long("type") => {
                 // Every list is checked, not only the one that counts.
                 let v = p.value()?;
                 cntr::engine::parse_types(&v)?;
-                types = Some(v);
+                o.types = Some(v);
             }
-            Short('u') | Long("user") => {
-                let u = p.value()?;
-                let u = u
-                    .to_str()
-                    .ok_or_else(|| Error::usage("--user must be UTF-8"))?;
-                cntr::engine::podman::set_user(u)?;
+            Long("owner") => {
+                let u = p
+                    .value()?
+                    .into_string()
+                    .map_err(|_| Error::usage("--owner must be UTF-8"))?;
+                cntr::engine::podman::check_owner(&u)?;
+                o.owner = Some(u);
             }
-            Long("json") => json = true,
-            Long("list") => list = true,
-            Short('k') | Long("keep-fds") => keep = true,
+            Short('u') | Long("user") => return Err(Error::usage(
+                "cntr-resolve has no --user: the owner of rootless podman containers is --owner",
+            )),
+            Long("seccomp") => o.seccomp = true,
+            Long("json") => o.json = true,
+            Long("list") => o.list = true,
+            Short('k') | Long("keep-fds") => o.keep = true,
             Short('h') | Long("help") => return Ok(None),
             Value(target) => {
-                let rest = p.raw_args()?.collect();
-                return Ok(Some(Opts {
-                    types,
-                    json,
-                    keep,
-                    list,
-                    target,
-                    rest,
-                }));
+                o.target = target;
+                o.rest = p.raw_args()?.collect();
+                return Ok(Some(o));
             }
             _ => return Err(arg.unexpected().into()),
         }
     }
-    if list {
-        return Ok(Some(Opts {
-            types,
-            json,
-            keep,
-            list,
-            target: OsString::new(),
-            rest: Vec::new(),
-        }));
+    if o.list {
+        return Ok(Some(o));
     }
     Err(Error::usage("missing target"))
 }
@@ -91,14 +89,16 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     if o.list {
-        if !o.target.is_empty() || o.keep {
-            return Err(Error::usage("--list takes no target and no --keep-fds"));
+        if !o.target.is_empty() || o.keep || o.seccomp {
+            return Err(Error::usage(
+                "--list takes no target, no --keep-fds and no --seccomp",
+            ));
         }
         let types = match &o.types {
             Some(t) => cntr::engine::parse_types(t)?,
             None => cntr::engine::DEFAULT.to_vec(),
         };
-        for f in cntr::engine::list(&types)? {
+        for f in cntr::engine::list(&types, o.owner.as_deref())? {
             let line = if o.json {
                 json(&f, None)?
             } else {
@@ -108,31 +108,64 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         }
         return Ok(0);
     }
-    let r = cntr::engine::resolve(o.types.as_deref(), &o.target)?;
+    let r = cntr::engine::resolve(&cntr::engine::Query {
+        types: o.types.as_deref(),
+        owner: o.owner.as_deref(),
+        target: &o.target,
+    })?;
+    let filters = if o.seccomp {
+        copy_seccomp(&r.process)?
+    } else {
+        None
+    };
     if o.rest.is_empty() {
         let line = if o.json {
-            json(&r.found, Some(&r.process))?
+            let mut j = json(&r.found, Some(&r.process))?;
+            if let Some((f, stopped)) = &filters {
+                j.pop();
+                j.push_str(&format!(
+                    ",\"seccomp\":{{\"filters\":{},\"instructions\":{},\"stopped_us\":{}}}}}",
+                    f.0.len(),
+                    f.0.iter().map(Vec::len).sum::<usize>(),
+                    stopped.as_micros()
+                ));
+            }
+            j
         } else {
             r.process.pid.to_string()
         };
         cntr::error::say(&line)?;
         return Ok(0);
     }
-    next(o.rest, Some(Handoff::open(r.process)?), o.keep)
+    let mut h = Handoff::open(r.process)?;
+    if let Some((f, _)) = filters {
+        h.seccomp = Some(f.to_memfd()?);
+    }
+    next(o.rest, Some(h), o.keep)
+}
+
+/// The target's seccomp filters, and how long it was stopped to read them;
+/// `None` when it has none. Filters that hand system calls to a listener
+/// are refused here, before anything else is done.
+fn copy_seccomp(p: &Process) -> Result<Option<(cntr::seccomp::Filters, std::time::Duration)>> {
+    match p.status()?.seccomp {
+        0 => return Ok(None),
+        2 => {}
+        _ => {
+            return Err(Error::new(format!(
+                "process {} runs in strict seccomp mode, which no command can run under",
+                p.pid
+            )))
+        }
+    }
+    let (f, stopped) = cntr::seccomp::read(rustix::fd::AsFd::as_fd(&p.pidfd), p.pid)?;
+    f.check_no_notify()?;
+    Ok((!f.0.is_empty()).then_some((f, stopped)))
 }
 
 /// The JSON line for `--json`: what resolution learned.
 fn json(f: &Found, p: Option<&Process>) -> Result<String> {
-    let mut out = format!(
-        "{{\"pid\":{},\"engine\":{},\"id\":{},\"name\":{}",
-        f.pid,
-        quote(f.engine.name().as_bytes()),
-        quote(f.id.as_bytes()),
-        quote(f.name.as_bytes())
-    );
-    for (k, v) in &f.extra {
-        out.push_str(&format!(",{}:{}", quote(k.as_bytes()), quote(v.as_bytes())));
-    }
+    let mut out = format!("{{{}", f.json_fields());
     if let Some(p) = p {
         let mut ns = Vec::new();
         for kind in &cntr::ns::KINDS {
@@ -220,19 +253,4 @@ fn door(p: &Process) -> Result<String> {
         )),
     }
     Ok(out)
-}
-
-/// A JSON string literal of arbitrary bytes (invalid UTF-8 replaced).
-fn quote(b: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for c in String::from_utf8_lossy(b).chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -124,6 +124,65 @@ pub fn session(st: &Status, host_userns: bool) -> Creds {
     c
 }
 
+/// The target's status as it would be for `user` (`-u USER`), by the
+/// rule `docker exec -u` follows (moby's `oci.SetCapabilities`): the
+/// target's bounding set is kept; root gets it as its permitted and
+/// effective sets, any other user no capability at all, as execve(2) would
+/// give it; inheritable and ambient sets are empty; no_new_privs is the
+/// target's. The ids are `user`'s, in the namespace they were named in.
+pub fn as_user(st: &Status, user: &crate::passwd::User) -> Status {
+    let caps = if user.uid == 0 { st.cap_bnd } else { 0 };
+    Status {
+        uid: [user.uid; 4],
+        gid: [user.gid; 4],
+        groups: user.groups.clone(),
+        cap_inh: 0,
+        cap_prm: caps,
+        cap_eff: caps,
+        cap_amb: 0,
+        ..st.clone()
+    }
+}
+
+/// Maps `id` of the target's user namespace to the host's, through one of
+/// its `uid_map` or `gid_map` files as the host reads it (`INSIDE OUTSIDE
+/// COUNT` per line); `None` when it is not mapped.
+pub fn map_id(map: &[u8], id: u32) -> Option<u32> {
+    for line in map.split(|&c| c == b'\n') {
+        let f: Vec<u64> = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
+            .map(|w| std::str::from_utf8(w).ok()?.parse().ok())
+            .collect::<Option<_>>()?;
+        if let [inside, outside, count] = f[..] {
+            let id = u64::from(id);
+            if id >= inside && id - inside < count {
+                return u32::try_from(outside + (id - inside)).ok();
+            }
+        }
+    }
+    None
+}
+
+/// `user`, named in the target's user namespace, with its ids as the host
+/// sees them: what a session in the host's user namespace takes on.
+pub fn user_on_host(target: &Process, user: &crate::passwd::User) -> Result<crate::passwd::User> {
+    let uids = target.read("uid_map", 64 * 1024)?;
+    let gids = target.read("gid_map", 64 * 1024)?;
+    let unmapped = |what: &str, id: u32| {
+        Error::new(format!(
+            "{what} {id} of the container is not mapped on the host"
+        ))
+    };
+    let gid = |g: u32| map_id(&gids, g).ok_or_else(|| unmapped("gid", g));
+    Ok(crate::passwd::User {
+        uid: map_id(&uids, user.uid).ok_or_else(|| unmapped("uid", user.uid))?,
+        gid: gid(user.gid)?,
+        groups: user.groups.iter().map(|&g| gid(g)).collect::<Result<_>>()?,
+        home: user.home.clone(),
+    })
+}
+
 /// A process of the container that can hold CAP_SYS_PTRACE over the
 /// host's user namespace, and so reach into any attach session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,15 +502,24 @@ pub fn set_exec_label(hostproc: BorrowedFd<'_>, label: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The credentials `cntr-inherit` gives the command: the session's for a
-/// command rooted in the host (after a survey of the container, whose
-/// findings are printed as warnings), else the target's exactly.
-pub fn choose(h: &Handoff, host_rooted: bool) -> Result<Creds> {
+/// The credentials `cntr-inherit` gives the command: the target's, or
+/// those [`as_user`] gives `user`; exactly, for a command rooted in the
+/// container; as a session, for one rooted in the host (after a survey of
+/// the container, whose findings are printed as warnings).
+pub fn choose(h: &Handoff, host_rooted: bool, user: Option<&crate::passwd::User>) -> Result<Creds> {
     let st = h.target.status()?;
     if !host_rooted {
-        return Ok(exact(&st));
+        return Ok(exact(&match user {
+            Some(u) => as_user(&st, u),
+            None => st,
+        }));
     }
     let host_userns = !crate::ns::differs(h, &crate::ns::KINDS[6])?;
+    let st = match user {
+        Some(u) if host_userns => as_user(&st, u),
+        Some(u) => as_user(&st, &user_on_host(&h.target, u)?),
+        None => st,
+    };
     warn_tracers(&survey(&h.target, h.hostproc.as_fd())?);
     Ok(session(&st, host_userns))
 }
@@ -507,6 +575,41 @@ mod tests {
             (c.bnd, c.prm, c.eff, c.inh, c.amb),
             (PTRACE, PTRACE, PTRACE, 0, 0)
         );
+    }
+
+    #[test]
+    fn users_get_dockers_capabilities() {
+        let u = |uid| crate::passwd::User {
+            uid,
+            gid: 7,
+            groups: vec![8],
+            home: None,
+        };
+        let target = st(1000, DOCKER);
+        let root = as_user(&target, &u(0));
+        assert_eq!(
+            (root.uid, root.cap_prm, root.cap_eff),
+            ([0; 4], DOCKER, DOCKER)
+        );
+        assert_eq!((root.cap_bnd, root.cap_inh, root.cap_amb), (DOCKER, 0, 0));
+        let other = as_user(&st(0, DOCKER), &u(65534));
+        assert_eq!(
+            (other.cap_prm, other.cap_eff, other.cap_bnd),
+            (0, 0, DOCKER)
+        );
+        assert_eq!((other.gid, other.groups), ([7; 4], vec![8]));
+    }
+
+    #[test]
+    fn ids_map_through_the_targets_maps() {
+        let map = b"         0     100000      65536\n     65536          0          1\n";
+        assert_eq!(map_id(map, 0), Some(100000));
+        assert_eq!(map_id(map, 1000), Some(101000));
+        assert_eq!(map_id(map, 65535), Some(165535));
+        assert_eq!(map_id(map, 65536), Some(0));
+        assert_eq!(map_id(map, 65537), None);
+        assert_eq!(map_id(b"0 0 4294967295\n", 77), Some(77));
+        assert_eq!(map_id(b"garbage\n", 0), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `root` | the target's root directory (`O_PATH`) | `/proc/PID/root` |
 //! | `cgroup` | the file that joins each of the target's cgroups (v1 `tasks`, v2 `cgroup.procs`), write-only; repeated | host side |
 //! | `cgroup2dir` | the target's cgroup v2 directory (`O_PATH`), to fork into | host side |
+//! | `seccomp` | the target's seccomp filters, in a sealed memfd (`cntr-resolve --seccomp`) | host side |
 //! | `hostproc` | the host's procfs (`O_PATH`), for comparing namespaces and late writes | host side |
 //!
 //! The set of names is closed: an unknown name, a repeated one (except
@@ -48,6 +49,10 @@ pub struct Handoff {
     pub cgroups: Vec<OwnedFd>,
     /// The target's v2 cgroup, for forking straight into it.
     pub cgroup2dir: Option<OwnedFd>,
+    /// The target's seccomp filters, copied on the host's side (reading
+    /// them needs CAP_SYS_ADMIN over the host's user namespace), for the
+    /// last link to install: a sealed memfd (see `crate::seccomp`).
+    pub seccomp: Option<OwnedFd>,
     /// The host's procfs: cntr's own namespaces are compared through it
     /// and late writes (LSM exec label, user namespace maps) go through it,
     /// since `/proc` may by then be the container's.
@@ -85,13 +90,14 @@ impl Handoff {
             root,
             cgroups: joins.files,
             cgroup2dir: joins.v2_dir,
+            seccomp: None,
             hostproc,
         })
     }
 
     /// Resolves a target for an applet started without a handoff.
-    pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Handoff> {
-        Handoff::open(crate::engine::resolve(types, target)?.process)
+    pub fn resolve(q: &crate::engine::Query<'_>) -> Result<Handoff> {
+        Handoff::open(crate::engine::resolve(q)?.process)
     }
 
     /// Takes the handoff from the environment, if there is one.
@@ -109,6 +115,20 @@ impl Handoff {
             // SAFETY: the caller vouches for every fd the value names.
             Some(v) => unsafe { parse(v.as_bytes()) }.map(Some),
         }
+    }
+
+    /// The numbers of every fd of the handoff.
+    pub fn fds(&self) -> Vec<RawFd> {
+        let mut v = vec![
+            self.target.pidfd.as_raw_fd(),
+            self.target.dir.as_raw_fd(),
+            self.root.as_raw_fd(),
+            self.hostproc.as_raw_fd(),
+        ];
+        v.extend(self.cgroups.iter().map(AsRawFd::as_raw_fd));
+        v.extend(self.cgroup2dir.iter().map(AsRawFd::as_raw_fd));
+        v.extend(self.seccomp.iter().map(AsRawFd::as_raw_fd));
+        v
     }
 
     /// Makes the fds survive exec and returns the `CNTR_FDS` value naming
@@ -132,6 +152,9 @@ impl Handoff {
         }
         if let Some(d) = &self.cgroup2dir {
             put("cgroup2dir", d.as_fd())?;
+        }
+        if let Some(d) = &self.seccomp {
+            put("seccomp", d.as_fd())?;
         }
         put("hostproc", self.hostproc.as_fd())?;
         Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
@@ -158,6 +181,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     let mut hostproc = None;
     let mut cgroups = Vec::new();
     let mut cgroup2dir = None;
+    let mut seccomp = None;
     // First the syntax of every entry, then the fds: a malformed or
     // repeated entry is reported as such, whatever the fds are.
     let mut entries: Vec<(&str, i32)> = Vec::new();
@@ -170,7 +194,9 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             .filter(|&n| n > 2)
             .ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
         let name = match std::str::from_utf8(name) {
-            Ok(n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir")) => n,
+            Ok(
+                n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir" | "seccomp"),
+            ) => n,
             _ => return Err(bad(format!("unknown name in {s:?}"))),
         };
         if entries.iter().any(|&(_, f)| f == fd) {
@@ -196,6 +222,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             "root" => root = Some(fd),
             "hostproc" => hostproc = Some(fd),
             "cgroup2dir" => cgroup2dir = Some(fd),
+            "seccomp" => seccomp = Some(fd),
             _ => cgroups.push(fd),
         }
     }
@@ -263,12 +290,24 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             "a cgroup v2 directory",
         )?;
     }
+    if let Some(f) = &seccomp {
+        // Sealed against writes: what cntr-resolve copied is what the last
+        // link installs.
+        kind(
+            rustix::fs::fcntl_get_seals(f).is_ok_and(|s| {
+                s.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL)
+            }),
+            f,
+            "a sealed memfd",
+        )?;
+    }
     Ok(Handoff {
         target: Process { pid, pidfd, dir },
         root,
         cgroups,
         cgroup2dir,
         hostproc,
+        seccomp,
     })
 }
 

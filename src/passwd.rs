@@ -9,7 +9,9 @@
 //!   number; it replaces the user's primary group, and then there are no
 //!   supplementary groups;
 //! - without GROUP, the supplementary groups are those of `/etc/group`
-//!   that list the user's name.
+//!   that list the user's name;
+//! - the primary group is always among the supplementary groups, as
+//!   `docker exec -u` gives them (measured with docker 28).
 
 use crate::error::{Error, Result};
 
@@ -116,6 +118,11 @@ pub fn resolve(spec: &[u8], passwd: Option<&[u8]>, group: Option<&[u8]>) -> Resu
             }
         }
     }
+    // The primary group is a supplementary one too, as docker exec gives
+    // it (containerd adds it to the additional gids).
+    if !u.groups.contains(&u.gid) {
+        u.groups.insert(0, u.gid);
+    }
     Ok(u)
 }
 
@@ -147,18 +154,18 @@ mod tests {
         let app = r("app").unwrap();
         assert_eq!(
             (app.uid, app.gid, app.groups.clone()),
-            (1000, 1000, vec![2000])
+            (1000, 1000, vec![1000, 2000])
         );
         assert_eq!(app.home.as_deref(), Some(&b"/home/app"[..]));
         assert_eq!(r("1000").unwrap(), app);
         let root = r("root").unwrap();
-        assert_eq!((root.uid, root.gid, root.groups), (0, 0, vec![10]));
+        assert_eq!((root.uid, root.gid, root.groups), (0, 0, vec![0, 10]));
         let n = r("nobody").unwrap();
         assert_eq!((n.uid, n.gid), (65534, 65534));
         let x = r("4321").unwrap();
-        assert_eq!((x.uid, x.gid, x.groups, x.home), (4321, 0, vec![], None));
+        assert_eq!((x.uid, x.gid, x.groups, x.home), (4321, 0, vec![0], None));
         let g = r("app:staff2").unwrap();
-        assert_eq!((g.uid, g.gid, g.groups), (1000, 2000, vec![]));
+        assert_eq!((g.uid, g.gid, g.groups), (1000, 2000, vec![2000]));
         assert_eq!(r("app:77").unwrap().gid, 77);
         assert_eq!(r("4321:nogroup").unwrap().gid, 65534);
     }

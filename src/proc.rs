@@ -198,6 +198,45 @@ pub fn parse_stat(b: &[u8]) -> Option<Stat> {
     Some(Stat { state, ppid, flags })
 }
 
+/// How long ago process `pid` started, in seconds: its start time (the
+/// 22nd field of `/proc/PID/stat`, in clock ticks since boot) against the
+/// time since boot (`/proc/uptime`).
+pub fn age(pid: i32) -> Option<u64> {
+    let stat = read(rustix::fs::CWD, &format!("/proc/{pid}/stat"), 4096).ok()?;
+    let close = memchr::memrchr(b')', &stat)?;
+    let start = stat
+        .get(close + 1..)?
+        .split(|&c| c == b' ')
+        .filter(|s| !s.is_empty())
+        .nth(19)
+        .and_then(num)?;
+    let uptime = read(rustix::fs::CWD, "/proc/uptime", 256).ok()?;
+    let up = uptime
+        .split(|&c| c == b'.' || c == b' ')
+        .next()
+        .and_then(num)?;
+    let ticks = rustix::param::clock_ticks_per_second().max(1);
+    Some(up.saturating_sub(start / ticks))
+}
+
+/// A duration in seconds as `docker ps` words it: `5 seconds`,
+/// `About a minute`, `3 minutes`, `About an hour`, `4 hours`, `2 days`,
+/// `3 weeks`, `5 months`.
+pub fn age_words(s: u64) -> String {
+    let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    match s {
+        0 => "Less than a second".into(),
+        1..=59 => format!("{s} seconds"),
+        60..=119 => "About a minute".into(),
+        120..=3599 => format!("{m} minutes"),
+        3600..=7199 => "About an hour".into(),
+        7200..=172_799 => format!("{h} hours"),
+        172_800..=1_209_599 => format!("{d} days"),
+        1_209_600..=5_183_999 => format!("{} weeks", d / 7),
+        _ => format!("{} months", d / 30),
+    }
+}
+
 fn num(b: &[u8]) -> Option<u64> {
     std::str::from_utf8(b).ok()?.trim().parse().ok()
 }
@@ -300,6 +339,20 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_in_words() {
+        let w = |s| age_words(s);
+        assert_eq!(w(0), "Less than a second");
+        assert_eq!(w(5), "5 seconds");
+        assert_eq!(w(61), "About a minute");
+        assert_eq!(w(300), "5 minutes");
+        assert_eq!(w(3600), "About an hour");
+        assert_eq!(w(4 * 3600), "4 hours");
+        assert_eq!(w(3 * 86400), "3 days");
+        assert_eq!(w(21 * 86400), "3 weeks");
+        assert_eq!(w(150 * 86400), "5 months");
+    }
 
     #[test]
     fn pids_are_strict() {

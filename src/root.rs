@@ -28,6 +28,18 @@ pub enum Refusal {
     Failed(Errno),
 }
 
+impl Refusal {
+    /// Why, in words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Refusal::Missing => "no such file".into(),
+            Refusal::NotRegular => "not a regular file".into(),
+            Refusal::TooLarge => "too large".into(),
+            Refusal::Failed(e) => crate::error::errno_text(*e),
+        }
+    }
+}
+
 /// Opens `path` (relative) below the container's root `root` for reading,
 /// as a regular file of at most `limit` bytes:
 ///

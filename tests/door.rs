@@ -153,11 +153,28 @@ const TARGET_CMDLINE: &str = "sleep 1000001";
 struct Cell {
     layout: Layout,
     target: Target,
+    /// `attach -u`: the user the session runs as, and its uid in the
+    /// container.
+    user: Option<(&'static str, u32)>,
 }
 
 impl Cell {
     fn name(&self) -> String {
-        format!("{:?}/{:?}", self.layout, self.target)
+        match self.user {
+            Some((u, _)) => format!("{:?}/{:?} -u {u}", self.layout, self.target),
+            None => format!("{:?}/{:?}", self.layout, self.target),
+        }
+    }
+
+    /// `attach [-u USER] TARGET -- ARGS...`.
+    fn attach<'a>(&self, target: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec!["attach"];
+        if let Some((u, _)) = self.user {
+            v.extend(["-u", u]);
+        }
+        v.extend([target, "--"]);
+        v.extend(args);
+        v
     }
 
     fn variant(&self) -> Variant {
@@ -486,7 +503,11 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     });
     let scratch = Scratch::new();
     let root_secret = Secret::new();
-    let session_secret = scratch.plant("session", host_uid(target));
+    let session_uid = match cell.user {
+        Some((_, uid)) => v.owner() + uid,
+        None => host_uid(target),
+    };
+    let session_secret = scratch.plant("session", session_uid);
     // The host uid that `cntr exec` gives the attackers (the container's
     // root, else its uid 1000), which userns and owner keep.
     let own = v.owner() + if cell.has_root() { 0 } else { 1000 };
@@ -578,7 +599,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     let short = scratch.bin("door-sess");
     let mut warned = String::new();
     for point in PAUSE_POINTS {
-        let mut c = command(&["attach", &tpid, "--", &short, "0"]);
+        let mut c = command(&cell.attach(&tpid, &[&short, "0"]));
         c.env("CNTR_TEST_PAUSE", point)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -616,7 +637,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
         warned.push_str(&r.stderr);
     }
     for _ in 0..10 {
-        let r = run(&["attach", &tpid, "--", &short, "0"]);
+        let r = run(&cell.attach(&tpid, &[&short, "0"]));
         if r.code != 0 {
             failures.push(format!("{name}: a short attach failed: {}", r.stderr));
             break;
@@ -626,19 +647,20 @@ fn run_cell(cell: &Cell) -> Vec<String> {
 
     // The session, holding its secrets every way it can.
     let errfile = scratch.file("session-err");
-    let mut session = command(&[
-        "attach",
+    let (hold, sess) = (scratch.bin("door-hold"), scratch.bin("door-sess"));
+    let mut session = command(&cell.attach(
         &tpid,
-        "--",
-        &scratch.bin("door-hold"),
-        "hold",
-        &session_secret.dir,
-        root_secret.path.to_str().unwrap(),
-        &session_secret.path,
-        "--",
-        &scratch.bin("door-sess"),
-        "1000",
-    ])
+        &[
+            &hold,
+            "hold",
+            &session_secret.dir,
+            root_secret.path.to_str().unwrap(),
+            &session_secret.path,
+            "--",
+            &sess,
+            "1000",
+        ],
+    ))
     .stdout(Stdio::null())
     .stderr(std::fs::File::create(&errfile).unwrap())
     .spawn()
@@ -794,7 +816,11 @@ fn run_cells(layout: Layout) {
     let start = std::time::Instant::now();
     let mut failures = Vec::new();
     for target in [Target::Root, Target::UserBesideRoot, Target::UserAlone] {
-        failures.extend(run_cell(&Cell { layout, target }));
+        failures.extend(run_cell(&Cell {
+            layout,
+            target,
+            user: None,
+        }));
     }
     println!("{layout:?}: {:.1} s", start.elapsed().as_secs_f64());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -813,6 +839,26 @@ fn no_door_in_a_container_with_its_own_user_namespace() {
 #[test]
 fn no_door_for_a_target_in_a_nested_user_namespace() {
     run_cells(Layout::Nested);
+}
+
+/// `attach -u USER`: a session that runs as a user of the container other
+/// than the target follows the same rule (its ids as the host sees them,
+/// CAP_SYS_PTRACE added), and is no door either: as `nobody` beside a
+/// docker-like root, and as `app` in a user-namespaced container.
+#[test]
+fn no_door_for_a_session_run_as_another_user() {
+    let mut failures = Vec::new();
+    for (layout, user) in [
+        (Layout::HostUserns, ("nobody", 65534)),
+        (Layout::OwnUserns, ("app", 1000)),
+    ] {
+        failures.extend(run_cell(&Cell {
+            layout,
+            target: Target::Root,
+            user: Some(user),
+        }));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The control: a container holding CAP_SYS_PTRACE gets through, and

@@ -37,13 +37,16 @@ pub fn found(j: &Json) -> Option<(Found, bool)> {
     let running = j.at(&["State", "Running"])?.bool()?;
     let pid = j.at(&["State", "Pid"])?.int()?;
     let pid = i32::try_from(pid).ok()?;
+    let image = j.at(&["Config", "Image"]).and_then(Json::str);
     Some((
         Found {
             engine: super::Type::Docker,
             id,
             name,
             pid,
-            extra: Vec::new(),
+            extra: image
+                .map(|i| vec![("image".to_string(), i.to_string())])
+                .unwrap_or_default(),
             check: super::Check::CgroupId,
         },
         running,

@@ -305,6 +305,22 @@ fn number(n: &[u8]) -> bool {
     i == n.len()
 }
 
+/// A JSON string literal of arbitrary bytes (invalid UTF-8 replaced,
+/// control characters escaped).
+pub fn quote(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for c in String::from_utf8_lossy(b).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

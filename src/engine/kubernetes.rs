@@ -19,6 +19,7 @@ pub struct PodContainer {
     namespace: String,
     pod: String,
     container: String,
+    image: Option<String>,
 }
 
 /// The pod container an OCI spec (a bundle's `config.json`) names in its
@@ -35,6 +36,7 @@ pub fn annotations(spec: &[u8]) -> Option<PodContainer> {
         namespace: get("io.kubernetes.cri.sandbox-namespace")?,
         pod: get("io.kubernetes.cri.sandbox-name")?,
         container: get("io.kubernetes.cri.container-name")?,
+        image: get("io.kubernetes.cri.image-name"),
     })
 }
 
@@ -54,11 +56,15 @@ fn found(f: Found, pc: &PodContainer) -> Found {
     Found {
         engine: Type::Kubernetes,
         name: format!("{}/{}/{}", pc.namespace, pc.pod, pc.container),
-        extra: vec![
-            ("namespace".into(), pc.namespace.clone()),
-            ("pod".into(), pc.pod.clone()),
-            ("container".into(), pc.container.clone()),
-        ],
+        extra: [
+            ("namespace", Some(&pc.namespace)),
+            ("pod", Some(&pc.pod)),
+            ("container", Some(&pc.container)),
+            ("image", pc.image.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?.clone())))
+        .collect(),
         ..f
     }
 }

@@ -73,6 +73,32 @@ impl Found {
         }
     }
 
+    /// The container as the fields of a JSON object (without braces):
+    /// `pid`, `engine`, `id`, `name`, then what the engine told more, each
+    /// under its plain name (`image`, `namespace`, `pod`, ...).
+    pub fn json_fields(&self) -> String {
+        use json::quote;
+        let mut out = format!(
+            "\"pid\":{},\"engine\":{},\"id\":{},\"name\":{}",
+            self.pid,
+            quote(self.engine.name().as_bytes()),
+            quote(self.id.as_bytes()),
+            quote(self.name.as_bytes())
+        );
+        for (k, v) in &self.extra {
+            out.push_str(&format!(",{}:{}", quote(k.as_bytes()), quote(v.as_bytes())));
+        }
+        out
+    }
+
+    /// A value the engine told of the container (`image`, ...).
+    pub fn extra(&self, key: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Checks, once the PID is pinned, that it is still this container's.
     fn verify(&self, p: &Process) -> Result<()> {
         let cgroup =
@@ -229,10 +255,20 @@ pub fn parse_types(s: &OsStr) -> Result<Vec<Type>> {
     Ok(out)
 }
 
-/// Resolves `target` with the resolvers `types` names (the default order
-/// when `None`).
-pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
-    let types = match types {
+/// What to resolve: the target, the resolvers to ask (`-t`; the default
+/// order when `None`), and the user whose rootless podman containers are
+/// read too (`--owner`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Query<'a> {
+    pub types: Option<&'a OsStr>,
+    pub owner: Option<&'a str>,
+    pub target: &'a OsStr,
+}
+
+/// Resolves `q.target` with the resolvers `q.types` names.
+pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
+    let (target, owner) = (q.target, q.owner);
+    let types = match q.types {
         Some(t) => parse_types(t)?,
         None => DEFAULT.to_vec(),
     };
@@ -260,7 +296,7 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
                 .collect()),
             (_, None) => Ok(Vec::new()),
             (Type::Docker, Some(s)) => docker::find(s).map(|f| f.into_iter().collect()),
-            (Type::Podman, Some(s)) => podman::find(s),
+            (Type::Podman, Some(s)) => podman::find(s, owner),
             (Type::Nspawn, Some(s)) => nspawn::find(s),
             (Type::Lxc, Some(s)) => lxc::find(s),
             (Type::Containerd, Some(s)) => containerd::find(s),
@@ -316,12 +352,12 @@ pub fn resolve(types: Option<&OsStr>, target: &OsStr) -> Result<Resolved> {
 /// listed once, by the first, but a pod container under its pod's name.
 /// `process_id` has nothing to list, and `command` (any process at all)
 /// says so.
-pub fn list(types: &[Type]) -> Result<Vec<Found>> {
+pub fn list(types: &[Type], owner: Option<&str>) -> Result<Vec<Found>> {
     let mut out: Vec<Found> = Vec::new();
     for t in types {
         let more = match t {
             Type::ProcessId => Vec::new(),
-            Type::Podman => podman::list(),
+            Type::Podman => podman::list(owner),
             Type::Docker => docker::list()?,
             // A pod container under its pod's name rather than as a task.
             Type::Containerd => containerd::list()

@@ -8,7 +8,7 @@
 //! Root's containers live in `/var/lib/containers/storage` and
 //! `/run/containers/storage` (or `CNTR_PODMAN_ROOT` and
 //! `CNTR_PODMAN_RUNROOT`). Root's podman cannot see a user's rootless
-//! containers; cntr also reads those of the user `-u/--user` names, or of
+//! containers; cntr also reads those of the user `--owner` names, or of
 //! `CNTR_PODMAN_USER` (a user name or uid), or of the invoking user
 //! (`SUDO_UID`, as when run through sudo):
 //! `~/.local/share/containers/storage` and `/run/user/UID/containers`.
@@ -54,23 +54,16 @@ fn var(name: &str, default: &str) -> String {
     std::env::var_os(name).map_or_else(|| default.to_string(), |v| v.to_string_lossy().into_owned())
 }
 
-thread_local! {
-    // The user `-u/--user` names (cntr-resolve, attach, exec).
-    static USER_HINT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Reads the rootless containers of `user` (a name or uid) too, as the
-/// `--user` option asks; it comes before `CNTR_PODMAN_USER` and `SUDO_UID`.
-/// A user the host does not know (or root, who has no rootless
-/// containers) is an error: a typo must not silently read nothing.
-pub fn set_user(user: &str) -> Result<()> {
-    if User::lookup(user).is_none() {
-        return Err(crate::error::Error::usage(format!(
-            "--user: no user '{user}' other than root with a home directory in /etc/passwd"
-        )));
+/// Checks `--owner USER` (a name or uid): a user the host does not know
+/// (or root, who has no rootless containers) is an error, so that a typo
+/// does not silently read nothing.
+pub fn check_owner(user: &str) -> Result<()> {
+    match User::lookup(user) {
+        Some(_) => Ok(()),
+        None => Err(crate::error::Error::usage(format!(
+            "--owner: no user '{user}' other than root with a home directory in /etc/passwd"
+        ))),
     }
-    USER_HINT.with(|h| *h.borrow_mut() = Some(user.to_string()));
-    Ok(())
 }
 
 /// A host user, from the host's `/etc/passwd`.
@@ -81,10 +74,11 @@ struct User {
 }
 
 impl User {
-    /// The user whose rootless containers are read too.
-    fn rootless() -> Option<User> {
-        let hint = USER_HINT
-            .with(|h| h.borrow().clone())
+    /// The user whose rootless containers are read too: `--owner`, else
+    /// `CNTR_PODMAN_USER`, else the user who ran sudo.
+    fn rootless(owner: Option<&str>) -> Option<User> {
+        let hint = owner
+            .map(str::to_string)
             .or_else(|| std::env::var_os("CNTR_PODMAN_USER").and_then(|h| h.into_string().ok()))
             .or_else(|| std::env::var_os("SUDO_UID").and_then(|h| h.into_string().ok()))?;
         User::lookup(&hint)
@@ -120,13 +114,13 @@ impl User {
     }
 }
 
-fn stores() -> Vec<Store> {
+fn stores(owner: Option<&str>) -> Vec<Store> {
     let mut v = vec![Store {
         root: var("CNTR_PODMAN_ROOT", "/var/lib/containers/storage"),
         runroot: var("CNTR_PODMAN_RUNROOT", "/run/containers/storage"),
         user: None,
     }];
-    if let Some(u) = User::rootless() {
+    if let Some(u) = User::rootless(owner) {
         v.push(Store {
             root: format!("{}/.local/share/containers/storage", u.home),
             runroot: format!("/run/user/{}/containers", u.uid),
@@ -186,6 +180,8 @@ struct List {
 struct Entry {
     id: String,
     names: Vec<String>,
+    /// The image's name, from the entry's metadata.
+    image: Option<String>,
     /// The [`List`] it is in.
     list: usize,
 }
@@ -193,10 +189,13 @@ struct Entry {
 /// The containers podman's files know that `keep` keeps: of each list,
 /// the first [`MAX_ENTRIES`], each at most [`ENTRY_LIMIT`] bytes. A list
 /// that is not well-formed up to there counts for nothing.
-fn containers(keep: impl Fn(&str, &[String]) -> bool) -> (Vec<List>, Vec<Entry>) {
+fn containers(
+    owner: Option<&str>,
+    keep: impl Fn(&str, &[String]) -> bool,
+) -> (Vec<List>, Vec<Entry>) {
     let mut lists = Vec::new();
     let mut out = Vec::new();
-    for s in stores() {
+    for s in stores(owner) {
         let Some(top) = open_beneath(&s.root, ".", OFlags::RDONLY | OFlags::DIRECTORY) else {
             continue;
         };
@@ -218,13 +217,14 @@ fn containers(keep: impl Fn(&str, &[String]) -> bool) -> (Vec<List>, Vec<Entry>)
             };
             let mut kept = Vec::new();
             let well_formed = Json::each_element(&raw, MAX_ENTRIES, |text| {
-                let Some((id, names)) = entry(text) else {
+                let Some((id, names, image)) = entry(text) else {
                     return;
                 };
                 if keep(&id, &names) {
                     kept.push(Entry {
                         id,
                         names,
+                        image,
                         list: lists.len(),
                     });
                 }
@@ -242,8 +242,9 @@ fn containers(keep: impl Fn(&str, &[String]) -> bool) -> (Vec<List>, Vec<Entry>)
     (lists, out)
 }
 
-/// The ID and names of one entry of a `containers.json`.
-fn entry(text: &[u8]) -> Option<(String, Vec<String>)> {
+/// The ID, names and image name of one entry of a `containers.json`
+/// (the image name is in `metadata`, a JSON text of its own).
+fn entry(text: &[u8]) -> Option<(String, Vec<String>, Option<String>)> {
     if text.len() > ENTRY_LIMIT || !text.starts_with(b"{") {
         return None;
     }
@@ -263,7 +264,12 @@ fn entry(text: &[u8]) -> Option<(String, Vec<String>)> {
                 .collect()
         })
         .unwrap_or_default();
-    Some((id.to_string(), names))
+    let image = c
+        .get("metadata")
+        .and_then(Json::str)
+        .and_then(|m| Json::parse(m.as_bytes()))
+        .and_then(|m| m.get("image-name").and_then(Json::str).map(str::to_string));
+    Some((id.to_string(), names, image))
 }
 
 /// The container, if its process runs.
@@ -292,18 +298,23 @@ fn found(lists: &[List], e: &Entry) -> Option<Found> {
         id: e.id.clone(),
         name,
         pid,
-        extra: Vec::new(),
+        extra: e
+            .image
+            .iter()
+            .map(|i| ("image".to_string(), i.clone()))
+            .collect(),
         check,
     })
 }
 
 /// The containers `target` names: by name or full ID, else by ID prefix.
-pub fn find(target: &str) -> Result<Vec<Found>> {
+pub fn find(target: &str, owner: Option<&str>) -> Result<Vec<Found>> {
     if target.is_empty() {
         return Ok(Vec::new());
     }
-    let (lists, all) =
-        containers(|id, names| id.starts_with(target) || names.iter().any(|n| n == target));
+    let (lists, all) = containers(owner, |id, names| {
+        id.starts_with(target) || names.iter().any(|n| n == target)
+    });
     super::pick(
         &all,
         target,
@@ -321,8 +332,8 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
 
 /// Every running container (a rootless one only when its process is the
 /// user's).
-pub fn list() -> Vec<Found> {
-    let (lists, all) = containers(|_, _| true);
+pub fn list(owner: Option<&str>) -> Vec<Found> {
+    let (lists, all) = containers(owner, |_, _| true);
     all.iter()
         .filter_map(|e| found(&lists, e))
         .filter(|f| match f.check {
