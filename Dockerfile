@@ -11,6 +11,10 @@
 #       --cap-add SYS_PTRACE --cap-add SYS_CHROOT --cap-add DAC_READ_SEARCH \
 #       --cap-add SETPCAP -v /var/run/docker.sock:/var/run/docker.sock \
 #       cntr exec web
+#
+# Its shell completions, for the host that runs it:
+#
+#   docker run --rm cntr completions bash >/usr/share/bash-completion/completions/cntr
 FROM scratch
 COPY target/release/cntr /usr/bin/cntr
 # Exec form: there is no shell in this image.

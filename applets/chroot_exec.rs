@@ -18,6 +18,7 @@ Change root to the container's root, change to the target's working directory (o
                        default: the target's working directory, else /
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
+      --owner USER     whose rootless podman containers --target also finds
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
   -h, --help           show this help
 ";

@@ -21,6 +21,7 @@ Take on the target's cgroup, credentials and environment, then run PROG with onl
       --apparmor auto|off  apply the target's AppArmor/SELinux label (auto), or not
   -t, --target TARGET      resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES         resolvers to try for --target (see cntr-resolve)
+      --owner USER         whose rootless podman containers --target also finds
   -h, --help               show this help
 When PROG runs with the host's root (attach), it runs in the host's user
 namespace as the target's uid and gid, with CAP_SYS_PTRACE added (see cntr(1),

@@ -27,6 +27,7 @@ Private mount namespace with the container's root tree at the base dir and its i
                        base dir
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
+      --owner USER     whose rootless podman containers --target also finds
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
   -h, --help           show this help
 ";

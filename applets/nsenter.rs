@@ -30,6 +30,7 @@ Join the target's namespaces and run PROG there, forking when the PID or time na
       --no-NS          leave namespace NS out (e.g. --no-user, with --all)
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
+      --owner USER     whose rootless podman containers --target also finds
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
   -h, --help           show this help
 Namespaces the target shares with cntr are skipped.

@@ -26,6 +26,7 @@ Run PROG on a new pseudo-terminal and relay it to this terminal (when stdin, std
                        programs inside see their terminal (else the host's)
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
+      --owner USER     whose rootless podman containers --target also finds
   -k, --keep-fds       hand the fds on even when PROG is not a cntr applet
   -h, --help           show this help
 The host's is the only safe choice for a session rooted in the host (attach):

@@ -148,7 +148,13 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
 /// `None` when it has none. Filters that hand system calls to a listener
 /// are refused here, before anything else is done.
 fn copy_seccomp(p: &Process) -> Result<Option<(cntr::seccomp::Filters, std::time::Duration)>> {
-    match p.status()?.seccomp {
+    let status = p.status().map_err(|e| {
+        match cntr::sys::pidfd_signal(rustix::fd::AsFd::as_fd(&p.pidfd), 0) {
+            Ok(()) => e,
+            Err(_) => Error::new(format!("process {} exited", p.pid)),
+        }
+    })?;
+    match status.seccomp {
         0 => return Ok(None),
         2 => {}
         _ => {

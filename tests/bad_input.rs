@@ -25,15 +25,74 @@ const LINKS: [&str; 5] = ["chroot-exec", "inherit", "mount-tree", "nsenter", "pt
 
 /// The options that take a value, per applet, as its usage text lists
 /// them.
-const VALUED: [(&str, &[&str]); 8] = [
-    ("attach", &["-t", "--type", "-u", "--user", "--apparmor"]),
-    ("exec", &["-t", "--type", "-u", "--user", "--apparmor"]),
-    ("resolve", &["-t", "--type", "-u", "--user"]),
-    ("pty", &["--ptmx", "-t", "--target", "--type"]),
-    ("nsenter", &["-t", "--target", "--type"]),
-    ("mount-tree", &["-b", "--base", "-t", "--target", "--type"]),
-    ("inherit", &["--apparmor", "-t", "--target", "--type"]),
-    ("chroot-exec", &["-t", "--target", "--type"]),
+const VALUED: [(&str, &[&str]); 9] = [
+    (
+        "attach",
+        &[
+            "-t",
+            "--type",
+            "-u",
+            "--user",
+            "--owner",
+            "-w",
+            "--workdir",
+            "-e",
+            "--env",
+            "--env-file",
+            "--seccomp",
+            "--apparmor",
+        ],
+    ),
+    (
+        "exec",
+        &[
+            "-t",
+            "--type",
+            "-u",
+            "--user",
+            "--owner",
+            "-w",
+            "--workdir",
+            "-e",
+            "--env",
+            "--env-file",
+            "--seccomp",
+            "--apparmor",
+        ],
+    ),
+    ("resolve", &["-t", "--type", "--owner"]),
+    ("list", &["-t", "--type", "--owner"]),
+    ("pty", &["--ptmx", "-t", "--target", "--type", "--owner"]),
+    ("nsenter", &["-t", "--target", "--type", "--owner"]),
+    (
+        "mount-tree",
+        &[
+            "-b",
+            "--base",
+            "-w",
+            "--workdir",
+            "-t",
+            "--target",
+            "--type",
+        ],
+    ),
+    (
+        "inherit",
+        &[
+            "-u",
+            "--user",
+            "-e",
+            "--env",
+            "--apparmor",
+            "-t",
+            "--target",
+            "--type",
+        ],
+    ),
+    (
+        "chroot-exec",
+        &["-w", "--workdir", "-t", "--target", "--type"],
+    ),
 ];
 
 /// Words that are not a PID in any spelling cntr accepts: zero, signed,
@@ -307,7 +366,7 @@ fn missing_option_values() {
             // After another option too.
             let flag = match applet {
                 "attach" | "exec" => "-n",
-                "resolve" => "--json",
+                "resolve" | "list" => "--json",
                 "inherit" => "--no-env",
                 _ => "-k",
             };
@@ -353,11 +412,11 @@ fn missing_option_values() {
             &here,
             &words(&[applet, "--type", "docker", "true"]),
             &prefix(applet),
-            "--type goes with --target",
+            "--type and --owner go with --target",
         );
     }
     // An empty target, wherever one is taken.
-    for applet in APPLETS {
+    for applet in TARGETED {
         let (args, who) = resolving(applet, OsStr::new(""));
         usage(&here, &args, &who, "empty container name");
     }
@@ -365,13 +424,13 @@ fn missing_option_values() {
         &here,
         &words(&["resolve", "--list", "999999"]),
         "cntr-resolve",
-        "--list takes no target and no --keep-fds",
+        "--list takes no target, no --keep-fds and no --seccomp",
     );
     usage(
         &here,
         &words(&["resolve", "--list", "-k"]),
         "cntr-resolve",
-        "--list takes no target and no --keep-fds",
+        "--list takes no target, no --keep-fds and no --seccomp",
     );
 }
 
@@ -452,7 +511,14 @@ fn unknown_options() {
         ),
         (
             "inherit",
-            &["-k", "--keep-fds", "--ptmx", "--base", "--env", "--no-envs"],
+            &[
+                "-k",
+                "--keep-fds",
+                "--ptmx",
+                "--base",
+                "--envs",
+                "--no-envs",
+            ],
         ),
         (
             "chroot-exec",
@@ -537,7 +603,7 @@ fn malformed_values() {
     ])
     .collect();
     for (types, why) in &bad_types {
-        for applet in APPLETS {
+        for applet in TARGETED {
             // Checked before the target is resolved: attach and exec check
             // the list themselves.
             let mut args = vec![os(applet), os("--type"), types.clone()];
@@ -600,13 +666,60 @@ fn malformed_values() {
         let args = [os("pty"), os("--ptmx"), v, os("true")];
         usage(&here, &args, "cntr-pty", "--ptmx takes host or container");
     }
-    // --user must be UTF-8 (checked by cntr-resolve, which the front
-    // ends run).
-    for applet in ["attach", "exec", "resolve"] {
-        for opt in ["-u", "--user"] {
-            let args = [os(applet), os(opt), os(NOT_UTF8), os("999999")];
-            usage(&here, &args, "cntr-resolve", "--user must be UTF-8");
+    // --owner must be UTF-8, checked as it is read.
+    for applet in ["attach", "exec", "resolve", "list"] {
+        let args = [os(applet), os("--owner"), os(NOT_UTF8), os("999999")];
+        usage(&here, &args, &prefix(applet), "--owner must be UTF-8");
+    }
+    // --seccomp takes on or off; --workdir an absolute path; --env a
+    // KEY; --env-file a file that can be read.
+    for applet in ["attach", "exec"] {
+        for v in ["", "auto", "ON", "1", "on,off"] {
+            let args = [applet, "--seccomp", v, "999999"];
+            usage(
+                &here,
+                &words(&args),
+                &prefix(applet),
+                "--seccomp takes on or off",
+            );
         }
+        for v in ["", "rel", "./x", "x/y"] {
+            let args = [applet, "-w", v, "999999"];
+            usage(&here, &words(&args), &prefix(applet), "absolute path");
+        }
+        for v in ["", "=x", "=", "A B=1", " X"] {
+            let args = [applet, "-e", v, "999999"];
+            usage(
+                &here,
+                &words(&args),
+                &prefix(applet),
+                "--env takes KEY=VALUE",
+            );
+        }
+        for v in ["/nonexistent-cntr", "/root", "/proc/self/mem"] {
+            let args = [applet, "--env-file", v, "999999"];
+            let r = Run::from(here.cmd(&args).output().unwrap());
+            failed(
+                &r,
+                &format!("--env-file {v}"),
+                125,
+                &prefix(applet),
+                "unable to read env file",
+            );
+        }
+    }
+    for (applet, v) in [("mount-tree", "rel"), ("chroot-exec", "")] {
+        let args = [applet, "-w", v, "true"];
+        usage(&here, &words(&args), &prefix(applet), "absolute path");
+    }
+    for v in ["", "=x", "noequals"] {
+        let args = ["inherit", "-e", v, "true"];
+        usage(
+            &here,
+            &words(&args),
+            "cntr-inherit",
+            "--env takes KEY=VALUE",
+        );
     }
     // --base and CNTR_BASE_DIR must be absolute: checked before anything
     // is resolved, opened or created (a relative one would land here).
@@ -633,7 +746,7 @@ fn malformed_values() {
     }
     // Targets that are no PID and no container: out of range, signed,
     // padded, not UTF-8, 100 KiB long.
-    for applet in APPLETS {
+    for applet in TARGETED {
         let mut targets: Vec<OsString> = NOT_PIDS.iter().map(OsString::from).collect();
         targets.extend([os(NOT_UTF8), os(long("web")), os("web")]);
         for t in targets {
@@ -702,7 +815,17 @@ fn repeated_options() {
         "{chain}"
     );
     let chain = dry(&["exec", "-u", "alice", "--user", "bob", "-n", "1"]);
-    assert!(chain.starts_with("cntr-resolve -u bob 1 "), "{chain}");
+    assert!(chain.contains(" cntr-inherit -u bob /bin/sh"), "{chain}");
+    assert!(!chain.contains("alice"), "{chain}");
+    let chain = dry(&["exec", "-w", "/a", "--workdir", "/b", "-n", "1"]);
+    assert!(chain.contains(" cntr-chroot-exec -w /b "), "{chain}");
+    let chain = dry(&["exec", "--seccomp", "off", "--seccomp", "on", "-n", "1"]);
+    assert!(chain.starts_with("cntr-resolve --seccomp 1 "), "{chain}");
+    let chain = dry(&["exec", "--seccomp", "on", "--seccomp", "off", "-n", "1"]);
+    assert!(!chain.contains("--seccomp"), "{chain}");
+    // Every -e is kept, in order; the last of a key wins in cntr-inherit.
+    let chain = dry(&["attach", "-e", "A=1", "--env", "A=2", "-n", "1"]);
+    assert!(chain.contains(" cntr-inherit -e A=1 -e A=2 "), "{chain}");
     let chain = dry(&[
         "attach",
         "--apparmor",
@@ -1574,7 +1697,7 @@ fn zombie() {
             .then_some(())
     })
     .expect("zombie");
-    for applet in APPLETS {
+    for applet in TARGETED {
         let (args, who) = resolving(applet, OsStr::new(&pid));
         fails_125(here.cmd(&args), &shown(&args), &who, "zombie");
     }
@@ -1609,12 +1732,17 @@ fn one_line_even_with_a_newline_in_a_value() {
 }
 
 /// cntr-pty takes `--type` without `--target` and never checks it, where
-/// every other link says "--type goes with --target".
+/// every other link says "--type and --owner go with --target".
 #[test]
 fn pty_checks_type_without_target() {
     let here = Here::new("pty-type");
     let args = [os("pty"), os("--type"), os("docker"), os("true")];
-    usage(&here, &args, "cntr-pty", "--type goes with --target");
+    usage(
+        &here,
+        &args,
+        "cntr-pty",
+        "--type and --owner go with --target",
+    );
     // A bad list is a usage error in itself.
     for types in [os("nosuch"), os(NOT_UTF8)] {
         let args = [os("pty"), os("--type"), types, os("true")];
@@ -1654,23 +1782,34 @@ fn every_type_list_is_checked() {
     }
 }
 
-/// `-u USER` for a user that does not exist (or an empty one) is silently
-/// ignored: the rootless store the user asked for is never read, and
-/// nothing says so.
+/// `--owner USER` for a user that does not exist (or an empty one, or
+/// root) is an error before anything is resolved: the rootless store the
+/// user asked for would otherwise be silently never read. And
+/// cntr-resolve's old `-u`, now the front ends' run-as user, says where
+/// the owner went.
 #[test]
-fn unknown_user_is_an_error() {
-    let here = Here::new("user");
-    for user in ["no-such-user-cntr", "", "-1", "4294967296", &long("u")] {
-        for applet in ["attach", "exec", "resolve"] {
-            // No such process: cntr must say what is wrong with the user
-            // first.
-            let args = [applet, "-u", user, "999999"];
+fn unknown_owner_is_an_error() {
+    let here = Here::new("owner");
+    for user in [
+        "no-such-user-cntr",
+        "",
+        "-1",
+        "4294967296",
+        "root",
+        &long("u"),
+    ] {
+        for applet in ["attach", "exec", "resolve", "list"] {
+            let args = [applet, "--owner", user, "999999"];
             let host = HostState::take();
             let r = Run::from(here.cmd(&args).output().unwrap());
-            let what = format!("{applet} -u {}", short(user));
-            failed(&r, &what, 125, "cntr-resolve", "user");
+            let what = format!("{applet} --owner {}", short(user));
+            failed(&r, &what, 125, &prefix(applet), "--owner: no user");
             host.check();
         }
+    }
+    for opt in ["-u", "--user"] {
+        let r = Run::from(here.cmd(&["resolve", opt, "alice", "1"]).output().unwrap());
+        failed(&r, "resolve -u", 125, "cntr-resolve", "is --owner");
     }
 }
 

@@ -15,17 +15,21 @@ fn observe(args: &[&str]) -> String {
 }
 
 /// `cntr FRONT PID -- sh -c PROBE` prints (with `-n`) the chain
-/// `cntr-resolve PID LINKS... sh -c PROBE`, and the probe observes the same
-/// run either way, for each container variant.
-fn front_is_its_chain(front: &str, links: &[&str]) {
+/// `cntr-resolve OPTS... PID LINKS... sh -c PROBE`, and the probe observes
+/// the same run either way, for each container variant.
+fn front_is_its_chain(front: &str, opts: &[&str], links: &[&str]) {
     for v in [Variant::Docker, Variant::User, Variant::Userns] {
         let ct = Container::start(v);
         let pid = ct.pid.to_string();
         let dry = run(&[front, "-n", &pid, "--", "sh", "-c", PROBE]);
-        let expected = format!("cntr-resolve {pid} {} sh -c ", links.join(" "));
+        let mut resolve = vec!["cntr-resolve"];
+        resolve.extend_from_slice(opts);
+        let expected = format!("{} {pid} {} sh -c ", resolve.join(" "), links.join(" "));
         assert!(dry.ok().starts_with(&expected), "{front}: {}", dry.stdout);
         let by_front = observe(&[front, &pid, "--", "sh", "-c", PROBE]);
-        let mut chain = vec!["resolve", pid.as_str()];
+        let mut chain = vec!["resolve"];
+        chain.extend_from_slice(opts);
+        chain.push(pid.as_str());
         chain.extend_from_slice(links);
         chain.extend(["sh", "-c", PROBE]);
         assert_eq!(by_front, observe(&chain), "{front} {v:?}");
@@ -36,6 +40,7 @@ fn front_is_its_chain(front: &str, links: &[&str]) {
 fn attach_is_its_chain() {
     front_is_its_chain(
         "attach",
+        &[],
         &[
             "cntr-nsenter",
             "--all-but-mount",
@@ -50,6 +55,7 @@ fn attach_is_its_chain() {
 fn exec_is_its_chain() {
     front_is_its_chain(
         "exec",
+        &["--seccomp"],
         &["cntr-nsenter", "--all", "cntr-chroot-exec", "cntr-inherit"],
     );
 }

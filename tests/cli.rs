@@ -34,7 +34,7 @@ fn man_page_synopses_match_usage() {
             .trim_start_matches("Usage: ")
             .to_string();
         let page = match a {
-            "attach" | "exec" => root.join("man/cntr.1"),
+            "attach" | "exec" | "list" | "completions" => root.join("man/cntr.1"),
             _ => root.join(format!("man/cntr-{a}.1")),
         };
         let text =
@@ -68,7 +68,7 @@ fn names_and_symlinks() {
         assert!(
             r.stdout.starts_with(&format!(
                 "Usage: cntr{}{a}",
-                if a == "attach" || a == "exec" {
+                if ["attach", "exec", "list", "completions"].contains(&a) {
                     " "
                 } else {
                     "-"
@@ -101,13 +101,25 @@ fn dry_run_prints_the_chains() {
     );
     assert_eq!(
         words(&["exec", "-n", "web", "--", "ls", "-l"]),
-        "cntr-resolve web cntr-nsenter --all cntr-chroot-exec cntr-inherit ls -l"
+        "cntr-resolve --seccomp web cntr-nsenter --all cntr-chroot-exec cntr-inherit ls -l"
     );
     // Options may follow the target; the default commands; words that look
     // like options are kept from the next link's parser; quoting.
     assert_eq!(
-        words(&["exec", "web", "-n", "--apparmor", "off"]),
+        words(&["exec", "web", "-n", "--apparmor", "off", "--seccomp", "off"]),
         "cntr-resolve web cntr-nsenter --all cntr-chroot-exec cntr-inherit --apparmor off /bin/sh"
+    );
+    // Every interface option goes to the link that does it.
+    assert_eq!(
+        words(&[
+            "exec", "-n", "-u", "app:staff", "-w", "/srv", "-e", "A=1", "--owner", "daemon", "-t",
+            "podman", "web", "--", "id"
+        ]),
+        "cntr-resolve -t podman --owner daemon --seccomp web cntr-nsenter --all cntr-chroot-exec -w /srv cntr-inherit -u app:staff -e A=1 id"
+    );
+    assert_eq!(
+        words(&["attach", "-n", "-u", "0", "-w", "/srv", "--seccomp", "on", "web", "--", "id"]),
+        "cntr-resolve --seccomp web cntr-nsenter --all-but-mount --no-user cntr-mount-tree -w /srv cntr-inherit -u 0 id"
     );
     assert_eq!(
         words(&["attach", "-n", "--", "-web", "--", "-x", "it's"]),

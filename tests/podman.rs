@@ -160,11 +160,11 @@ fn a_users_rootless_container_by_name() {
             .unwrap(),
     );
     assert_eq!(sudo.ok().trim(), pid);
-    // Or named with -u, on the command line.
+    // Or named with --owner, on the command line.
     let r = Run::from(
         command(&[
             "attach",
-            "-u",
+            "--owner",
             &user,
             &name,
             "--",

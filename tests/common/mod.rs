@@ -36,7 +36,21 @@ pub fn ct_bin() -> PathBuf {
 }
 
 /// Every applet, as `cntr APPLET` names it.
-pub const APPLETS: [&str; 8] = [
+pub const APPLETS: [&str; 10] = [
+    "attach",
+    "chroot-exec",
+    "completions",
+    "exec",
+    "inherit",
+    "list",
+    "mount-tree",
+    "nsenter",
+    "pty",
+    "resolve",
+];
+
+/// The applets that take a target (all but `list` and `completions`).
+pub const TARGETED: [&str; 8] = [
     "attach",
     "chroot-exec",
     "exec",
