@@ -274,10 +274,10 @@ fn completions_in_bash_zsh_and_fish() {
             ),
         )
     };
-    assert_eq!(words(&bash(&["cntr", "attach", prefix])), [name.clone()]);
+    assert_eq!(words(&bash(&["cntr", "attach", prefix])), [name.as_str()]);
     assert_eq!(
         words(&bash(&["cntr", "exec", "-t", "runc", prefix])),
-        [name.clone()]
+        [name.as_str()]
     );
     assert!(words(&bash(&["cntr", "exec", "-t", "lxc", prefix])).is_empty());
     assert_eq!(words(&bash(&["cntr", "li"])), ["list"]);
@@ -299,10 +299,10 @@ fn completions_in_bash_zsh_and_fish() {
             ),
         )
     };
-    assert_eq!(words(&zsh(&["cntr", "attach", prefix])), [name.clone()]);
+    assert_eq!(words(&zsh(&["cntr", "attach", prefix])), [name.as_str()]);
     assert_eq!(
         words(&zsh(&["cntr", "exec", "-t", "runc", prefix])),
-        [name.clone()]
+        [name.as_str()]
     );
     assert!(words(&zsh(&["cntr", "exec", "-t", "lxc", prefix])).is_empty());
     assert_eq!(words(&zsh(&["cntr", "li"])), ["list"]);
@@ -321,11 +321,11 @@ fn completions_in_bash_zsh_and_fish() {
     };
     assert_eq!(
         first(fish(&format!("cntr attach {prefix}"))),
-        [name.clone()]
+        [name.as_str()]
     );
     assert_eq!(
         first(fish(&format!("cntr exec -t runc {prefix}"))),
-        [name.clone()]
+        [name.as_str()]
     );
     assert!(first(fish(&format!("cntr exec -t lxc {prefix}"))).is_empty());
     assert_eq!(first(fish("cntr li")), ["list"]);
