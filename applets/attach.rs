@@ -9,7 +9,7 @@
 //! in this process; `-n` prints that chain instead. `cntr exec` shares
 //! this front end with another chain.
 
-use crate::{help, next};
+use crate::link::{help, next, stdio_ttys};
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::{OsStr, OsString};
@@ -19,23 +19,43 @@ const USAGE: &str = "\
 Usage: cntr attach [OPTIONS] TARGET [-- CMD [ARGS...]]
 Run the host's $SHELL (or CMD) inside the container's namespaces, with the container's files at the base dir.
 
-  -u, --user USER[:GROUP]  run as USER of the container (name or uid) instead
+@OPTIONS@The base dir is $CNTR_BASE_DIR, else /var/lib/cntr.
+";
+
+/// The options of attach and exec, which differ in their defaults only
+/// (`@WORKDIR@`, `@SECCOMP@`).
+const OPTIONS: &str =
+    "  -u, --user USER[:GROUP]  run as USER of the container (name or uid) instead
                            of the target's credentials
-  -w, --workdir DIR        start in the container's DIR (shown under the base
-                           dir); default: the base dir
+  -w, --workdir DIR        @WORKDIR@
   -e, --env KEY[=VALUE]    set KEY for CMD (without =VALUE: the caller's value)
       --env-file FILE      read KEY=VALUE lines from FILE, as docker does
-  -t, --type TYPES         comma list of resolvers to try: process_id, podman,
-                           docker, nspawn, lxc, lxd, containerd, kubernetes,
-                           runc, command
+  -t, --type TYPES         comma list of resolvers to try: @TYPES@
       --owner USER         also find USER's rootless podman containers
-      --seccomp on|off     apply the target's seccomp filter to CMD (default:
-                           off: CMD is a host tool)
+      --seccomp on|off     @SECCOMP@
       --apparmor auto|off  take on the target's AppArmor/SELinux label, or not
   -n, --dry-run            print the applet chain instead of running it
   -h, --help               show this help
-The base dir is $CNTR_BASE_DIR, else /var/lib/cntr.
 ";
+
+/// A front end's usage text: its head (with `@OPTIONS@`) and the options
+/// as `mode` takes them.
+pub fn usage(head: &str, mode: Mode) -> String {
+    let (workdir, seccomp) = match mode {
+        Mode::Attach => (
+            "start in the container's DIR (shown under the base\n                           dir); default: the base dir",
+            "apply the target's seccomp filter to CMD (default:\n                           off: CMD is a host tool)",
+        ),
+        Mode::Exec => (
+            "start in DIR; default: the target's working directory",
+            "apply the target's seccomp filter to CMD (default: on)",
+        ),
+    };
+    let options = OPTIONS
+        .replace("@WORKDIR@", workdir)
+        .replace("@SECCOMP@", seccomp);
+    head.replace("@OPTIONS@", &options)
+}
 
 /// Which front end.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,7 +71,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
 #[derive(Default)]
 struct Opts {
     types: Option<OsString>,
-    owner: Option<OsString>,
+    owner: Option<String>,
     user: Option<OsString>,
     workdir: Option<OsString>,
     env: Vec<OsString>,
@@ -69,19 +89,8 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     let mut target = None::<OsString>;
     while let Some(arg) = p.next()? {
         match arg {
-            Short('t') | Long("type") => {
-                let v = p.value()?;
-                cntr::engine::parse_types(&v)?;
-                o.types = Some(v);
-            }
-            Long("owner") => {
-                let v = p.value()?;
-                cntr::engine::podman::check_owner(
-                    v.to_str()
-                        .ok_or_else(|| Error::usage("--owner must be UTF-8"))?,
-                )?;
-                o.owner = Some(v);
-            }
+            Short('t') | Long("type") => o.types = Some(crate::link::types(p.value()?)?),
+            Long("owner") => o.owner = Some(crate::link::owner(p.value()?)?),
             Short('u') | Long("user") => {
                 let v = p.value()?;
                 if v.is_empty() {
@@ -89,12 +98,8 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                 }
                 o.user = Some(v);
             }
-            Short('w') | Long("workdir") => o.workdir = Some(crate::workdir(p.value()?)?),
-            Short('e') | Long("env") => {
-                if let Some(e) = env_arg(p.value()?.into_vec())? {
-                    o.env.push(e);
-                }
-            }
+            Short('w') | Long("workdir") => o.workdir = Some(crate::link::workdir(p.value()?)?),
+            Short('e') | Long("env") => o.env.extend(crate::link::env_entry(p.value()?, true)?),
             Long("env-file") => {
                 let f = p.value()?;
                 o.env.extend(env_file(&f)?);
@@ -136,27 +141,6 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     Ok(Some(o))
 }
 
-/// A `-e` value as `KEY=VALUE`: as given, or, for a bare `KEY`, with the
-/// caller's value (`None` when the caller has none), as docker does.
-fn env_arg(e: Vec<u8>) -> Result<Option<OsString>> {
-    let key = cntr::env::key(&e);
-    if key.is_empty() || key.iter().any(|c| c.is_ascii_whitespace() || *c == 0) {
-        return Err(Error::usage(format!(
-            "--env takes KEY=VALUE or KEY, not '{}'",
-            String::from_utf8_lossy(&e)
-        )));
-    }
-    if key.len() < e.len() {
-        return Ok(Some(OsString::from_vec(e)));
-    }
-    Ok(std::env::var_os(OsStr::from_bytes(key)).map(|v| {
-        let mut kv = e.clone();
-        kv.push(b'=');
-        kv.extend_from_slice(v.as_bytes());
-        OsString::from_vec(kv)
-    }))
-}
-
 /// The entries of an env file, as `docker --env-file` reads one: a
 /// `KEY=VALUE` or `KEY` per line, taken as they are (no quotes, no
 /// expansion), empty lines and lines starting with `#` skipped. At most
@@ -177,26 +161,23 @@ fn env_file(path: &OsStr) -> Result<Vec<OsString>> {
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
-        out.extend(env_arg(line.to_vec())?);
+        out.extend(crate::link::env_entry(
+            OsString::from_vec(line.to_vec()),
+            true,
+        )?);
     }
     Ok(out)
 }
 
 /// Parses the front end's command line, builds the chain and runs it.
-pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, usage: &str) -> Result<u8> {
+pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, head: &str) -> Result<u8> {
     let Some(o) = parse(args)? else {
-        return help(usage);
+        return help(&usage(head, mode));
     };
     drop(h);
     // cntr-pty joins the chain when any of 0, 1, 2 is a terminal: none may
     // reach the command (see cntr-pty).
-    let tty = [
-        rustix::stdio::stdin(),
-        rustix::stdio::stdout(),
-        rustix::stdio::stderr(),
-    ]
-    .into_iter()
-    .any(rustix::termios::isatty);
+    let tty = stdio_ttys().contains(&true);
     let chain = chain(&o, mode, tty);
     if o.dry_run {
         let words: Vec<String> = chain.iter().map(|w| shell_quote(w.as_bytes())).collect();
@@ -214,7 +195,7 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
         c.extend([w("-t"), t.clone()]);
     }
     if let Some(u) = &o.owner {
-        c.extend([w("--owner"), u.clone()]);
+        c.extend([w("--owner"), w(u)]);
     }
     // exec runs the container's own programs, under the container's
     // filter as docker exec does; attach runs the host's tools, which

@@ -3,7 +3,7 @@
 //! container. Reads the handoff's root (and the target's environment for
 //! its `PATH`); adds nothing.
 
-use crate::{help, next, Link};
+use crate::link::{help, next, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use rustix::fd::OwnedFd;
@@ -29,7 +29,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         if !opt.is('w', "workdir") {
             return Ok(false);
         }
-        workdir = Some(crate::workdir(p.value()?)?);
+        workdir = Some(crate::link::workdir(p.value()?)?);
         Ok(true)
     })?
     else {
@@ -91,9 +91,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if crate::lookup(&rest[0]).is_some() {
         return next(rest, Some(h), keep);
     }
-    Err(crate::foreign(
+    Err(cntr::handoff::run_foreign(
         &rest,
-        &cntr::env::caller_public(),
+        &cntr::handoff::caller_env(),
         &path,
         Some(h),
         keep,

@@ -5,7 +5,7 @@
 //! files and sockets itself, in milliseconds, where asking each engine's
 //! CLI would take a second. Takes no handoff and hands nothing on.
 
-use crate::help;
+use crate::link::help;
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::OsString;
@@ -20,11 +20,12 @@ Print the shell completion script for cntr.
   -h, --help  show this help
 ";
 
-/// The words every script knows, spelled once here.
-const APPLETS: &str =
-    "attach exec list completions resolve pty nsenter mount-tree inherit chroot-exec";
-const TYPES: &str = "process_id podman docker nspawn lxc lxd containerd kubernetes runc command";
+/// The options every script knows, spelled once here (the applets and
+/// resolvers come from their tables).
 const FRONT_OPTS: &str = "-u --user -w --workdir -e --env --env-file -t --type --owner --seccomp --apparmor -n --dry-run -h --help";
+/// The options of attach and exec that take a value, skipped with it
+/// when the scripts look for the command and the target.
+const VALUED: &str = "-u|--user|-w|--workdir|-e|--env|--env-file|--owner|--seccomp|--apparmor";
 const LIST_OPTS: &str = "-t --type --owner --json -q --quiet -h --help";
 const RESOLVE_OPTS: &str = "-t --type --owner --seccomp --json --list -k --keep-fds -h --help";
 
@@ -37,7 +38,7 @@ _cntr() {
         case $w in
             --) [ -n "$target" ] && return 0 ;;
             -t|--type) types=${COMP_WORDS[i+1]}; i=$((i + 1)) ;;
-            -u|--user|-w|--workdir|-e|--env|--env-file|--owner|--seccomp|--apparmor) i=$((i + 1)) ;;
+            @VALUED@) i=$((i + 1)) ;;
             -*) ;;
             *) if [ -z "$cmd" ]; then cmd=$w; elif [ -z "$target" ]; then target=$w; else return 0; fi ;;
         esac
@@ -86,7 +87,7 @@ _cntr() {
         case $w in
             --) [[ -n $target ]] && return 0 ;;
             -t|--type) types=${words[i+1]}; i=$((i + 1)) ;;
-            -u|--user|-w|--workdir|-e|--env|--env-file|--owner|--seccomp|--apparmor) i=$((i + 1)) ;;
+            @VALUED@) i=$((i + 1)) ;;
             -*) ;;
             *) if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $target ]]; then target=$w; else return 0; fi ;;
         esac
@@ -222,9 +223,15 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             )))
         }
     };
+    let applets: Vec<&str> = crate::APPLETS
+        .iter()
+        .map(|a| a.name.strip_prefix("cntr-").unwrap_or(a.name))
+        .collect();
+    let types: Vec<&str> = cntr::engine::ENGINES.iter().map(|e| e.name).collect();
     let text = script
-        .replace("@APPLETS@", APPLETS)
-        .replace("@TYPES@", TYPES)
+        .replace("@APPLETS@", &applets.join(" "))
+        .replace("@TYPES@", &types.join(" "))
+        .replace("@VALUED@", VALUED)
         .replace("@FRONT_OPTS@", FRONT_OPTS)
         .replace("@LIST_OPTS@", LIST_OPTS)
         .replace("@RESOLVE_OPTS@", RESOLVE_OPTS);

@@ -3,7 +3,7 @@
 //! execs PROG with fds 0, 1 and 2 only. The last link of a chain: it reads
 //! the whole handoff and hands nothing on.
 
-use crate::{help, Link};
+use crate::link::{help, stdio_ttys, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use rustix::fd::AsFd;
@@ -39,7 +39,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         if opt.is('u', "user") {
             user = Some(p.value()?);
         } else if opt.is('e', "env") {
-            set_env.push(env_entry(p.value()?)?);
+            set_env.extend(crate::link::env_entry(p.value()?, false)?.map(OsStringExt::into_vec));
         } else if opt.is('\0', "no-env") {
             no_env = true;
         } else if opt.is('\0', "apparmor") {
@@ -62,7 +62,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         Some(spec) => Some(container_user(&h, spec.as_bytes())?),
         None => None,
     };
-    let caller = cntr::env::caller_public();
+    let caller = cntr::handoff::caller_env();
     // The environment is read before the credentials change: afterwards
     // the target's /proc/PID/environ may no longer be readable.
     let mut env = if no_env {
@@ -70,13 +70,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     } else {
         let raw = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
         let complete = raw.len() < cntr::env::ENVIRON_LIMIT;
-        let tty = [
-            rustix::stdio::stdin(),
-            rustix::stdio::stdout(),
-            rustix::stdio::stderr(),
-        ]
-        .into_iter()
-        .any(rustix::termios::isatty);
+        let tty = stdio_ttys().contains(&true);
         cntr::env::build(cntr::env::parse(&raw, complete), host_rooted, &caller, tty)
     };
     // Another user's home, as docker exec -u sets it; the session's is
@@ -128,26 +122,20 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         }
     }
     if crate::lookup(&rest[0]).is_some() {
-        return crate::next(rest, Some(h), false);
+        return crate::link::next(rest, Some(h), false);
     }
     let path = cntr::env::get(&env, b"PATH")
         .unwrap_or(cntr::env::DEFAULT_PATH)
         .to_vec();
     // Nothing but 0, 1 and 2 reaches the command: not the handoff, not
     // what the caller leaked to cntr.
-    Err(crate::foreign(&rest, &env, &path, Some(h), false))
-}
-
-/// A `-e` value: `KEY=VALUE`, with a key that is not empty.
-fn env_entry(v: OsString) -> Result<Vec<u8>> {
-    let b = v.into_vec();
-    match memchr::memchr(b'=', &b) {
-        Some(i) if i > 0 => Ok(b),
-        _ => Err(Error::usage(format!(
-            "--env takes KEY=VALUE, not '{}'",
-            String::from_utf8_lossy(&b)
-        ))),
-    }
+    Err(cntr::handoff::run_foreign(
+        &rest,
+        &env,
+        &path,
+        Some(h),
+        false,
+    ))
 }
 
 /// The user `-u` names, from the container's `/etc/passwd` and

@@ -3,7 +3,7 @@
 //! it) and how long its process has run. A front end for
 //! `cntr-resolve --list`; takes no handoff and hands nothing on.
 
-use crate::help;
+use crate::link::help;
 use cntr::error::{Error, Result};
 use cntr::handoff::Handoff;
 use std::ffi::OsString;
@@ -12,8 +12,7 @@ const USAGE: &str = "\
 Usage: cntr list [-t TYPES] [--owner USER] [--json | -q]
 List the running containers the engines know, as docker ps does.
 
-  -t, --type TYPES  comma list of engines to ask: podman, docker, nspawn, lxc,
-                    lxd, containerd, kubernetes, runc
+  -t, --type TYPES  comma list of engines to ask: @TYPES@
       --owner USER  also list USER's rootless podman containers
       --json        one JSON object per container: pid, engine, id, name,
                     up_seconds, and what the engine tells (image, ...)
@@ -29,14 +28,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') | Long("type") => types = Some(cntr::engine::parse_types(&p.value()?)?),
-            Long("owner") => {
-                let u = p
-                    .value()?
-                    .into_string()
-                    .map_err(|_| Error::usage("--owner must be UTF-8"))?;
-                cntr::engine::podman::check_owner(&u)?;
-                owner = Some(u);
-            }
+            Long("owner") => owner = Some(crate::link::owner(p.value()?)?),
             Long("json") => json = true,
             Short('q') | Long("quiet") => quiet = true,
             Short('h') | Long("help") => return help(USAGE),
@@ -46,7 +38,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     if json && quiet {
         return Err(Error::usage("--json and --quiet exclude each other"));
     }
-    let types = types.unwrap_or_else(|| cntr::engine::DEFAULT.to_vec());
+    let types = types.unwrap_or_else(cntr::engine::defaults);
     let found = cntr::engine::list(&types, owner.as_deref())?;
     let mut rows = vec![[
         "ENGINE".to_string(),
@@ -65,7 +57,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             cntr::error::say(&format!("{{{}{up}}}", f.json_fields()))?;
         } else {
             rows.push([
-                f.engine.name().to_string(),
+                f.engine.name.to_string(),
                 f.name.clone(),
                 f.id.chars().take(12).collect(),
                 f.pid.to_string(),

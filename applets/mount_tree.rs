@@ -5,13 +5,13 @@
 //! host's, and `/proc` is the container's. Reads the handoff's pidfd and
 //! root; adds nothing; the shell starts in the base dir.
 
-use crate::{help, next, Link};
+use crate::link::{help, next, Link};
 use cntr::error::{warn, Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::mount::{attach, clone_tree};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, CWD};
-use rustix::mount::MountPropagationFlags;
+use rustix::mount::{MountAttrFlags, MountPropagationFlags};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -45,15 +45,13 @@ const IDENTITY: [&str; 6] = [
 ];
 const IDENTITY_LIMIT: usize = 1 << 20;
 
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     let (mut base, mut workdir) = (None, None);
     let Some(link) = Link::parse(args, true, |opt, p| {
         if opt.is('b', "base") {
             base = Some(p.value()?);
         } else if opt.is('w', "workdir") {
-            workdir = Some(crate::workdir(p.value()?)?);
+            workdir = Some(crate::link::workdir(p.value()?)?);
         } else {
             return Ok(false);
         }
@@ -213,51 +211,37 @@ fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd) -> Result<()
     if host.is_empty() {
         return Ok(());
     }
-    let fs = rustix::mount::fsopen("tmpfs", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
-        .ctx("create a tmpfs")?;
+    let fs = cntr::mount::open_fs("tmpfs")?;
     rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", "0755").ctx("configure the tmpfs")?;
     rustix::mount::fsconfig_set_string(fs.as_fd(), "size", "16m").ctx("configure the tmpfs")?;
-    rustix::mount::fsconfig_create(fs.as_fd()).ctx("create the tmpfs")?;
-    let mnt = rustix::mount::fsmount(
-        fs.as_fd(),
-        rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
-        rustix::mount::MountAttrFlags::MOUNT_ATTR_NOSUID
-            | rustix::mount::MountAttrFlags::MOUNT_ATTR_NODEV
-            | rustix::mount::MountAttrFlags::MOUNT_ATTR_NOEXEC,
-    )
-    .ctx("mount the tmpfs")?;
+    let mnt = cntr::mount::make_fs(&fs, "tmpfs")?;
     attach(&mnt, base.as_fd(), "a tmpfs at the base dir")?;
-    let result = (|| {
-        for (name, data) in &host {
-            let fd = rustix::fs::openat(
-                &mnt,
-                *name,
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o644),
-            )
-            .ctx(format_args!("create {name} on the tmpfs"))?;
-            let mut rest = &data[..];
-            while !rest.is_empty() {
-                let n = rustix::io::write(&fd, rest).ctx(format_args!("write {name}"))?;
-                rest = &rest[n..];
-            }
-            drop(fd);
-            let copy = clone_tree(mnt.as_fd(), name, 0)?;
-            rustix::mount::move_mount(
-                copy.as_fd(),
-                "",
-                CWD,
-                format!("/etc/{name}"),
-                rustix::mount::MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH
-                    | rustix::mount::MoveMountFlags::MOVE_MOUNT_T_SYMLINKS,
-            )
-            .ctx(format_args!("show the container's /etc/{name}"))?;
-        }
-        Ok(())
-    })();
-    // The tmpfs stays at the base dir, under the container's tree: an
-    // unmount here would wait for an RCU grace period, on every attach.
-    result
+    for (name, data) in &host {
+        let fd = rustix::fs::openat(
+            &mnt,
+            *name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .ctx(format_args!("create {name} on the tmpfs"))?;
+        cntr::sys::write_all(fd.as_fd(), data).ctx(format_args!("write {name}"))?;
+        drop(fd);
+        let copy = clone_tree(mnt.as_fd(), name, MountAttrFlags::empty())?;
+        rustix::mount::move_mount(
+            copy.as_fd(),
+            "",
+            CWD,
+            format!("/etc/{name}"),
+            rustix::mount::MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH
+                | rustix::mount::MoveMountFlags::MOVE_MOUNT_T_SYMLINKS,
+        )
+        .ctx(format_args!("show the container's /etc/{name}"))?;
+    }
+    // The tmpfs stays at the base dir, under the container's tree (an
+    // unmount here would wait for an RCU grace period, on every attach);
+    // a failure above leaves it to the namespace's end, like every mount
+    // of this namespace.
+    Ok(())
 }
 
 /// A detached copy of the container's whole root tree.
@@ -290,7 +274,7 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
     let tree = clone_tree(
         h.root.as_fd(),
         "",
-        cntr::sys::MOUNT_ATTR_NOSUID | cntr::sys::MOUNT_ATTR_NODEV,
+        MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
     );
     rustix::thread::move_into_link_name_space(
         own.as_fd(),
@@ -305,23 +289,14 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
 /// mount (with the masks its engine put there) when that is a procfs;
 /// otherwise a new procfs of the PID namespace cntr now stands in.
 fn show_proc(top: &OwnedFd) -> Result<()> {
-    let theirs = clone_tree(top.as_fd(), "proc", 0)
+    let theirs = clone_tree(top.as_fd(), "proc", MountAttrFlags::empty())
         .ok()
-        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC));
+        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == cntr::proc::PROC_SUPER_MAGIC));
     let tree = match theirs {
         Some(t) => t,
         None => {
-            let fs = rustix::mount::fsopen("proc", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
-                .ctx("create a procfs")?;
-            rustix::mount::fsconfig_create(fs.as_fd()).ctx("create a procfs")?;
-            rustix::mount::fsmount(
-                fs.as_fd(),
-                rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
-                rustix::mount::MountAttrFlags::MOUNT_ATTR_NOSUID
-                    | rustix::mount::MountAttrFlags::MOUNT_ATTR_NODEV
-                    | rustix::mount::MountAttrFlags::MOUNT_ATTR_NOEXEC,
-            )
-            .ctx("mount a procfs")?
+            let fs = cntr::mount::open_fs("proc")?;
+            cntr::mount::make_fs(&fs, "proc")?
         }
     };
     let proc = rustix::fs::open(

@@ -4,7 +4,7 @@
 //! container's namespaces, the parent waits, relays signals and exits with
 //! the child's status. Reads the handoff (or resolves `-t TARGET`).
 
-use crate::{help, next, Link, Opt};
+use crate::link::{help, next, Link, Opt};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::ns::KINDS;

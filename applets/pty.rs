@@ -7,7 +7,7 @@
 //! pseudo-terminal. Without terminals it does nothing and goes on.
 //! Passes the handoff on in the child; the relay keeps none of it.
 
-use crate::{help, next, Link};
+use crate::link::{help, next, stdio_ttys, Link};
 use cntr::error::{Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::sys::{self, sig_bit, SigSet};
@@ -73,15 +73,14 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     // Every one of 0, 1, 2 that is the user's terminal is replaced, not
     // only when all are: a terminal left on one of them would reach the
     // command, and through /proc/PID/fd a process of the container.
-    let ttys = [0, 1, 2].map(|fd| {
-        // SAFETY: stdio fds are open (main makes sure of it).
-        rustix::termios::isatty(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) })
-    });
+    let ttys = stdio_ttys();
     let Some(term) = ttys.iter().position(|&t| t) else {
         return next(rest, h, keep);
     };
     // SAFETY: as above.
     let term = unsafe { rustix::fd::BorrowedFd::borrow_raw(term as i32) };
+    // Both ends: neither becomes a controlling terminal by being opened,
+    // and neither outlives an exec.
     let pty_flags = rustix::pty::OpenptFlags::RDWR
         | rustix::pty::OpenptFlags::NOCTTY
         | rustix::pty::OpenptFlags::CLOEXEC;
@@ -96,13 +95,8 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     rustix::pty::grantpt(&master).ctx("grant the pseudo-terminal")?;
     rustix::pty::unlockpt(&master).ctx("unlock the pseudo-terminal")?;
     // TIOCGPTPEER opens the other end without a path lookup in /dev/pts.
-    let peer = rustix::pty::ioctl_tiocgptpeer(
-        &master,
-        rustix::pty::OpenptFlags::RDWR
-            | rustix::pty::OpenptFlags::NOCTTY
-            | rustix::pty::OpenptFlags::CLOEXEC,
-    )
-    .ctx("open the pseudo-terminal's peer")?;
+    let peer = rustix::pty::ioctl_tiocgptpeer(&master, pty_flags)
+        .ctx("open the pseudo-terminal's peer")?;
     if let Ok(ws) = rustix::termios::tcgetwinsize(term) {
         let _ = rustix::termios::tcsetwinsize(&master, ws);
     }

@@ -4,7 +4,7 @@
 //! and prints it, or runs the rest of the chain with that handoff. The
 //! first link of every chain.
 
-use crate::{help, next};
+use crate::link::{help, next};
 use cntr::engine::json::quote;
 use cntr::engine::Found;
 use cntr::error::{Error, Result};
@@ -16,8 +16,7 @@ const USAGE: &str = "\
 Usage: cntr-resolve [-t TYPES] [--owner USER] [--seccomp] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
-  -t, --type TYPES  comma list of resolvers to try: process_id, podman, docker,
-                    nspawn, lxc, lxd, containerd, kubernetes, runc, command
+  -t, --type TYPES  comma list of resolvers to try: @TYPES@
       --owner USER  also find USER's rootless podman containers (name or uid)
       --seccomp     copy the target's seccomp filters into the handoff, for
                     cntr-inherit to apply (the target stops for microseconds)
@@ -48,20 +47,8 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
     let mut o = Opts::default();
     while let Some(arg) = p.next()? {
         match arg {
-            Short('t') | Long("type") => {
-                // Every list is checked, not only the one that counts.
-                let v = p.value()?;
-                cntr::engine::parse_types(&v)?;
-                o.types = Some(v);
-            }
-            Long("owner") => {
-                let u = p
-                    .value()?
-                    .into_string()
-                    .map_err(|_| Error::usage("--owner must be UTF-8"))?;
-                cntr::engine::podman::check_owner(&u)?;
-                o.owner = Some(u);
-            }
+            Short('t') | Long("type") => o.types = Some(crate::link::types(p.value()?)?),
+            Long("owner") => o.owner = Some(crate::link::owner(p.value()?)?),
             Short('u') | Long("user") => return Err(Error::usage(
                 "cntr-resolve has no --user: the owner of rootless podman containers is --owner",
             )),
@@ -96,13 +83,13 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         }
         let types = match &o.types {
             Some(t) => cntr::engine::parse_types(t)?,
-            None => cntr::engine::DEFAULT.to_vec(),
+            None => cntr::engine::defaults(),
         };
         for f in cntr::engine::list(&types, o.owner.as_deref())? {
             let line = if o.json {
                 json(&f, None)?
             } else {
-                format!("{} {} {} {}", f.engine.name(), f.name, f.id, f.pid)
+                format!("{} {} {} {}", f.engine.name, f.name, f.id, f.pid)
             };
             cntr::error::say(&line)?;
         }

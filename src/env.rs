@@ -164,30 +164,6 @@ pub fn build(
     env
 }
 
-/// cntr's own environment without what cntr passes to itself across an
-/// exec (`CNTR_FDS`, `CNTR_SEALED`): what a foreign program may get.
-pub fn caller_public() -> Vec<Vec<u8>> {
-    let mut env = caller();
-    env.retain(|e| {
-        let k = key(e);
-        k != crate::handoff::VAR.as_bytes() && k != crate::sealed::VAR.as_bytes()
-    });
-    env
-}
-
-/// cntr's own environment as `KEY=VALUE` entries.
-pub fn caller() -> Vec<Vec<u8>> {
-    use std::os::unix::ffi::OsStrExt;
-    std::env::vars_os()
-        .map(|(k, v)| {
-            let mut e = k.as_bytes().to_vec();
-            e.push(b'=');
-            e.extend_from_slice(v.as_bytes());
-            e
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

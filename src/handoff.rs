@@ -34,7 +34,11 @@ use std::os::unix::ffi::OsStrExt;
 /// The environment variable that names the handed fds.
 pub const VAR: &str = "CNTR_FDS";
 
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+/// Set (to `1`) by the read-only re-exec for the process it starts (see
+/// `crate::sealed`). Like [`VAR`], private to cntr: never passed to a
+/// foreign program.
+pub const SEALED: &str = "CNTR_SEALED";
+
 const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
 
@@ -190,9 +194,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         let colon =
             memchr::memchr(b':', item).ok_or_else(|| bad(format!("malformed entry {s:?}")))?;
         let (name, num) = (&item[..colon], &item[colon + 1..]);
-        let fd = crate::proc::parse_pid(OsStr::from_bytes(num))
-            .filter(|&n| n > 2)
-            .ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
+        let fd = parse_fd(num).ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
         let name = match std::str::from_utf8(name) {
             Ok(
                 n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir" | "seccomp"),
@@ -247,7 +249,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         return Err(Error::new(format!("process {pid} exited")));
     }
     kind(
-        is_dir_on(&dir, Some(PROC_SUPER_MAGIC)),
+        is_dir_on(&dir, Some(crate::proc::PROC_SUPER_MAGIC)),
         &dir,
         "a /proc/PID directory",
     )?;
@@ -274,7 +276,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     // are compared through its thread-self, and a missing namespace file
     // means "this kernel has no such namespace", never "wrong directory".
     kind(
-        is_dir_on(&hostproc, Some(PROC_SUPER_MAGIC))
+        is_dir_on(&hostproc, Some(crate::proc::PROC_SUPER_MAGIC))
             && rustix::fs::statat(&hostproc, "thread-self/ns", rustix::fs::AtFlags::empty())
                 .is_ok_and(|st| {
                     rustix::fs::FileType::from_raw_mode(st.st_mode)
@@ -309,6 +311,19 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         hostproc,
         seccomp,
     })
+}
+
+/// An fd number of `CNTR_FDS`: decimal digits only, no sign, no leading
+/// zero, above 2 (0, 1 and 2 are stdio) and below `i32::MAX`.
+fn parse_fd(b: &[u8]) -> Option<i32> {
+    if b.is_empty() || b.len() > 10 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b)
+        .ok()?
+        .parse::<i32>()
+        .ok()
+        .filter(|&n| n > 2)
 }
 
 /// Takes ownership of inherited fd `fd`, making it close-on-exec again.
@@ -352,6 +367,52 @@ fn pidfd_pid(fd: &OwnedFd) -> Option<i32> {
         .parse::<i32>()
         .ok()?;
     (n > 0).then_some(n)
+}
+
+/// cntr's own environment without what cntr passes to itself across an
+/// exec ([`VAR`], [`SEALED`]): what a foreign program may get.
+pub fn caller_env() -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    std::env::vars_os()
+        .filter(|(k, _)| k != VAR && k != SEALED)
+        .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
+        .collect()
+}
+
+/// Runs a program that is not a cntr applet with `env`, found through
+/// `path`, holding fds 0, 1 and 2 and, when `keep` asks for it, the
+/// handoff's fds, named in [`VAR`]; nothing else. Every other fd is closed
+/// before the search, not only marked close-on-exec: a `PATH` entry such
+/// as `/proc/self/fd/N/` would resolve through a directory fd that is
+/// still open during execve (runc's CVE-2024-21626). Returns only on
+/// failure. The caller must own no fd but the handoff's.
+pub fn run_foreign(
+    args: &[OsString],
+    env: &[Vec<u8>],
+    path: &[u8],
+    h: Option<Handoff>,
+    keep: bool,
+) -> Error {
+    let mut env = env.to_vec();
+    let mut fds = Vec::new();
+    match h {
+        Some(h) if keep => {
+            let mut e = format!("{VAR}=").into_bytes();
+            match h.export() {
+                Ok(v) => e.extend_from_slice(v.as_bytes()),
+                Err(err) => return err,
+            }
+            env.push(e);
+            fds = h.fds();
+            // The fds stay open for the program: never closed by a drop.
+            std::mem::forget(h);
+        }
+        h => drop(h),
+    }
+    if let Err(e) = crate::sys::close_all_but(&fds) {
+        return Error::sys("close inherited fds", e);
+    }
+    crate::exec::exec(args, &env, path)
 }
 
 #[cfg(test)]

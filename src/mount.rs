@@ -3,7 +3,7 @@
 
 use crate::error::{Context, Result};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::mount::{MoveMountFlags, OpenTreeFlags};
+use rustix::mount::{MountAttrFlags, MoveMountFlags, OpenTreeFlags};
 
 /// One line of `/proc/PID/mountinfo`.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,9 +23,9 @@ pub struct MountInfo {
 /// ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
 /// ```
 ///
-/// The optional fields are zero or more and end at a lone `-`; counting
-/// fields from the left after them, as the old cntr did, breaks on any
-/// host with shared mounts. Paths are unescaped (`\040` and friends).
+/// The optional fields are zero or more and end at a lone `-`: counting
+/// the fields after them from the left would break on any host with
+/// shared mounts. Paths are unescaped (`\040` and friends).
 /// Malformed lines are skipped.
 pub fn parse_mountinfo(b: &[u8]) -> Vec<MountInfo> {
     b.split(|&c| c == b'\n').filter_map(parse_line).collect()
@@ -88,7 +88,7 @@ pub fn unescape(b: &[u8]) -> Vec<u8> {
 ///    mount it copies, so without this a mount the container makes later
 ///    under one of its shared mounts would appear in the session, and one
 ///    the session makes would appear in the container.
-pub fn clone_tree(dir: BorrowedFd<'_>, path: &str, set: u64) -> Result<OwnedFd> {
+pub fn clone_tree(dir: BorrowedFd<'_>, path: &str, set: MountAttrFlags) -> Result<OwnedFd> {
     let mut flags = OpenTreeFlags::OPEN_TREE_CLONE
         | OpenTreeFlags::OPEN_TREE_CLOEXEC
         | OpenTreeFlags::AT_RECURSIVE
@@ -116,6 +116,28 @@ pub fn attach(tree: &OwnedFd, to: BorrowedFd<'_>, what: &str) -> Result<()> {
         MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
     )
     .ctx(format_args!("mount {what}"))
+}
+
+/// `fsopen(fstype)`, see fsopen(2): a new filesystem context, for
+/// `fsconfig(2)` options and then [`make_fs`].
+pub fn open_fs(fstype: &str) -> Result<OwnedFd> {
+    rustix::mount::fsopen(fstype, rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
+        .ctx(format_args!("create a {fstype}"))
+}
+
+/// The filesystem context `fs` made into a filesystem and mounted nowhere
+/// (`FSCONFIG_CMD_CREATE`, then fsmount(2)): `nosuid,nodev,noexec`, as
+/// every filesystem cntr makes is (nothing on it runs, as anyone).
+pub fn make_fs(fs: &OwnedFd, fstype: &str) -> Result<OwnedFd> {
+    rustix::mount::fsconfig_create(fs.as_fd()).ctx(format_args!("create a {fstype}"))?;
+    rustix::mount::fsmount(
+        fs.as_fd(),
+        rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::MOUNT_ATTR_NOSUID
+            | MountAttrFlags::MOUNT_ATTR_NODEV
+            | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+    )
+    .ctx(format_args!("mount a {fstype}"))
 }
 
 #[cfg(test)]

@@ -14,8 +14,6 @@ use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
 
-const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-
 /// Paths below a procfs are resolved beneath it, through no symlink and
 /// across no mount: a container that can mount (root of its own user
 /// namespace) could otherwise put a file of its choice over
@@ -58,7 +56,7 @@ impl Procfs {
             Mode::empty(),
         )
         .ctx("open /proc")?;
-        if !rustix::fs::fstatfs(&fd).is_ok_and(|s| s.f_type == PROC_SUPER_MAGIC) {
+        if !rustix::fs::fstatfs(&fd).is_ok_and(|s| s.f_type == crate::proc::PROC_SUPER_MAGIC) {
             return Ok(None);
         }
         let theirs = ns_inode(target.dir.as_fd(), "ns/pid")?;
@@ -71,8 +69,7 @@ impl Procfs {
     /// too. On an older kernel it works only from inside that namespace,
     /// where a procfs shows the namespace of its maker.
     pub fn fresh(target: &Process, hostproc: BorrowedFd<'_>) -> Result<Procfs> {
-        let fs = rustix::mount::fsopen("proc", rustix::mount::FsOpenFlags::FSOPEN_CLOEXEC)
-            .ctx("create a procfs")?;
+        let fs = crate::mount::open_fs("proc")?;
         let ns = rustix::fs::openat(
             &target.dir,
             "ns/pid",
@@ -92,16 +89,9 @@ impl Procfs {
                 )));
             }
         }
-        rustix::mount::fsconfig_create(fs.as_fd()).ctx("create a procfs")?;
-        let fd = rustix::mount::fsmount(
-            fs.as_fd(),
-            rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
-            rustix::mount::MountAttrFlags::MOUNT_ATTR_NOSUID
-                | rustix::mount::MountAttrFlags::MOUNT_ATTR_NODEV
-                | rustix::mount::MountAttrFlags::MOUNT_ATTR_NOEXEC,
-        )
-        .ctx("mount a procfs")?;
-        Ok(Procfs { fd })
+        Ok(Procfs {
+            fd: crate::mount::make_fs(&fs, "proc")?,
+        })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {

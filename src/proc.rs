@@ -9,6 +9,9 @@ use rustix::fs::{Mode, OFlags};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
+/// The `f_type` statfs(2) gives for a procfs.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
 /// The largest PID the kernel hands out (`PID_MAX_LIMIT` on 64-bit).
 const PID_MAX: u32 = 4 * 1024 * 1024;
 

@@ -19,14 +19,10 @@
 //! the bind. Attach needs neither: it runs only host programs.
 
 use crate::error::{Context, Error, Result};
-use crate::handoff::Handoff;
+use crate::handoff::{Handoff, SEALED as VAR};
 use rustix::fd::{AsFd, AsRawFd};
 use rustix::fs::{Mode, OFlags};
 use std::ffi::OsString;
-
-/// Set (to `1`) by the re-exec for the process it starts; never passed to
-/// a foreign program (see `env::caller_public`).
-pub const VAR: &str = "CNTR_SEALED";
 
 /// Returns when this process runs from the read-only bind a re-exec made;
 /// otherwise makes one and execs through it with `argv` (whose first word
@@ -66,11 +62,15 @@ pub fn ensure(argv: &[OsString], h: &Handoff) -> Result<()> {
     )
     .ctx("bind cntr's own binary")?;
     // Private as well: the bind stays in no peer group of the host's.
-    crate::sys::mount_setattr_tree(&ro, crate::sys::MOUNT_ATTR_RDONLY, crate::sys::MS_PRIVATE)
-        .ctx("make the bind of cntr's binary read-only")?;
+    crate::sys::mount_setattr_tree(
+        &ro,
+        rustix::mount::MountAttrFlags::MOUNT_ATTR_RDONLY,
+        crate::sys::MS_PRIVATE,
+    )
+    .ctx("make the bind of cntr's binary read-only")?;
     drop(exe);
 
-    let mut env = crate::env::caller_public();
+    let mut env = crate::handoff::caller_env();
     let mut var = format!("{}=", crate::handoff::VAR).into_bytes();
     var.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(
         h.export()?.as_os_str(),

@@ -1,6 +1,9 @@
 //! Raw system calls that rustix does not wrap (or wraps only in its unstable
-//! runtime module). This is the one place besides the handoff that uses
-//! `unsafe`; each wrapper names its syscall and man page.
+//! runtime module); each wrapper names its syscall and man page. `unsafe`
+//! lives here, and where nothing else will do: taking over inherited fds
+//! (`handoff`), reading into a buffer's spare room (`proc::read_fd`),
+//! `ptrace` and `seccomp` with their buffers (`seccomp`), the C entry and
+//! its argv (`applets/runtime.rs`).
 
 use rustix::fd::{FromRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
@@ -223,9 +226,6 @@ pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
     Ok(())
 }
 
-pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
-pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
-pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 /// A `propagation` for [`mount_setattr_tree`]: out of every peer group,
 /// receiving and sending no mount events.
 pub const MS_PRIVATE: u64 = 1 << 18;
@@ -234,12 +234,16 @@ pub const MS_PRIVATE: u64 = 1 << 18;
 /// mount_setattr(2): sets flags (`set`, `MOUNT_ATTR_*`) and, unless
 /// `propagation` is 0, the propagation type (`MS_PRIVATE`) on a whole
 /// (possibly detached) tree, in one call.
-pub fn mount_setattr_tree(fd: &OwnedFd, set: u64, propagation: u64) -> Result<(), Errno> {
+pub fn mount_setattr_tree(
+    fd: &OwnedFd,
+    set: rustix::mount::MountAttrFlags,
+    propagation: u64,
+) -> Result<(), Errno> {
     use rustix::fd::AsRawFd;
     const AT_EMPTY_PATH: usize = 0x1000;
     const AT_RECURSIVE: usize = 0x8000;
     // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
-    let attr: [u64; 4] = [set, 0, propagation, 0];
+    let attr: [u64; 4] = [u64::from(set.bits()), 0, propagation, 0];
     // SAFETY: the path is an empty C string and attr is 32 valid bytes.
     check(unsafe {
         sc::syscall!(

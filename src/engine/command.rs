@@ -5,10 +5,22 @@
 //! lines hold the target too), cntr's ancestors (the calling shell among
 //! them), kernel threads and zombies. Only tried when asked for with `-t`.
 
-use super::{Found, Type};
+use super::{Engine, Found};
 use crate::error::Result;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
+
+/// The `command` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "command",
+    by_default: false,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| {
+        Err(crate::error::Error::usage(
+            "--list lists containers, not commands",
+        ))
+    },
+};
 
 const CMDLINE_LIMIT: usize = 64 * 1024;
 
@@ -89,7 +101,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
             continue;
         }
         out.push(Found {
-            engine: Type::Command,
+            engine: &ENGINE,
             id: pid.to_string(),
             name: line,
             pid,

@@ -8,8 +8,16 @@
 //! and a stale PID: the PID is pinned and checked to be in the task's
 //! cgroup before use (see `Found::verify`), and a dead one is reported.
 
-use super::{Found, Type};
+use super::{Engine, Found};
 use crate::error::Result;
+
+/// The `containerd` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "containerd",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| Ok(list()),
+};
 
 pub fn tasks_dir() -> String {
     let state = std::env::var_os("CNTR_CONTAINERD_STATE").map(|s| s.to_string_lossy().into_owned());
@@ -48,7 +56,7 @@ fn tasks() -> Vec<(String, String, Option<i32>)> {
 
 fn found(ns: &str, id: &str, pid: i32) -> Found {
     Found {
-        engine: Type::Containerd,
+        engine: &ENGINE,
         id: id.to_string(),
         name: id.to_string(),
         pid,
@@ -76,12 +84,25 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     )
 }
 
-/// Every task with a live PID.
-pub fn list() -> Vec<Found> {
+/// Every task with a live PID, in every namespace.
+pub fn all() -> Vec<Found> {
     tasks()
         .into_iter()
         .filter_map(|(ns, id, pid)| pid.map(|p| found(&ns, &id, p)))
         .filter(|f| crate::proc::running(f.pid))
+        .collect()
+}
+
+/// The namespace of Kubernetes' CRI: its pod containers are listed by the
+/// `kubernetes` resolver, under their pods' names, and its pods' sandboxes
+/// are no container to enter.
+pub const K8S_NAMESPACE: &str = "k8s.io";
+
+/// Every task with a live PID, but those of [`K8S_NAMESPACE`].
+pub fn list() -> Vec<Found> {
+    all()
+        .into_iter()
+        .filter(|f| f.extra("namespace") != Some(K8S_NAMESPACE))
         .collect()
 }
 

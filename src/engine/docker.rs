@@ -6,8 +6,23 @@
 
 use super::http::get;
 use super::json::Json;
-use super::Found;
+use super::{Engine, Found};
 use crate::error::{Error, Result};
+
+/// The `docker` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "docker",
+    by_default: true,
+    find: |q| {
+        Ok(q.name()
+            .map(find)
+            .transpose()?
+            .flatten()
+            .into_iter()
+            .collect())
+    },
+    list: |_| list(),
+};
 
 /// The socket path, if the configuration names a unix socket.
 fn socket() -> Option<String> {
@@ -40,7 +55,7 @@ pub fn found(j: &Json) -> Option<(Found, bool)> {
     let image = j.at(&["Config", "Image"]).and_then(Json::str);
     Some((
         Found {
-            engine: super::Type::Docker,
+            engine: &ENGINE,
             id,
             name,
             pid,
@@ -151,7 +166,7 @@ fn by_cli(target: &str) -> Result<Option<Found>> {
         )));
     }
     Ok(Some(Found {
-        engine: super::Type::Docker,
+        engine: &ENGINE,
         id: id.to_string(),
         name,
         pid,

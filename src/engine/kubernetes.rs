@@ -8,8 +8,16 @@
 //! daemon nor a CLI is asked, and no name is ever put on a command line.
 
 use super::json::Json;
-use super::{containerd, Found, Type};
+use super::{containerd, Engine, Found};
 use crate::error::Result;
+
+/// The `kubernetes` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "kubernetes",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| Ok(list()),
+};
 
 /// The most of a bundle's config.json that is read.
 const SPEC_LIMIT: usize = 4 << 20;
@@ -54,7 +62,7 @@ fn parse_name(target: &str) -> Option<(Option<&str>, &str, &str)> {
 
 fn found(f: Found, pc: &PodContainer) -> Found {
     Found {
-        engine: Type::Kubernetes,
+        engine: &ENGINE,
         name: format!("{}/{}/{}", pc.namespace, pc.pod, pc.container),
         extra: [
             ("namespace", Some(&pc.namespace)),
@@ -71,14 +79,11 @@ fn found(f: Found, pc: &PodContainer) -> Found {
 
 /// The running pod containers of this node, with their names.
 fn containers() -> Vec<(Found, PodContainer)> {
-    let dir = format!("{}/k8s.io", containerd::tasks_dir());
-    containerd::list()
+    let ns = containerd::K8S_NAMESPACE;
+    let dir = format!("{}/{ns}", containerd::tasks_dir());
+    containerd::all()
         .into_iter()
-        .filter(|f| {
-            f.extra
-                .iter()
-                .any(|(k, v)| k == "namespace" && v == "k8s.io")
-        })
+        .filter(|f| f.extra("namespace") == Some(ns))
         .filter_map(|f| {
             let spec = crate::proc::read(
                 rustix::fs::CWD,

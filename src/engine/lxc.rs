@@ -4,9 +4,17 @@
 //! file name); its PID comes from `lxc-info --no-humanize --pid`, run by
 //! absolute path with a timeout. A stopped container prints nothing.
 
-use super::{cli, Found, Type};
+use super::{cli, Engine, Found};
 use crate::error::{Error, Result};
 use std::time::Duration;
+
+/// The `lxc` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "lxc",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| Ok(list()),
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -56,7 +64,7 @@ fn pid(tool: &str, path: &str, name: &str) -> Result<Option<i32>> {
 
 fn found(path: &str, name: &str, pid: i32) -> Found {
     Found {
-        engine: Type::Lxc,
+        engine: &ENGINE,
         id: name.to_string(),
         name: name.to_string(),
         pid,

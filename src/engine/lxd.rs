@@ -7,8 +7,16 @@
 
 use super::http::get;
 use super::json::Json;
-use super::{Check, Found, Type};
+use super::{Check, Engine, Found};
 use crate::error::{Error, Result};
+
+/// The `lxd` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "lxd",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| list(),
+};
 
 fn socket() -> Option<String> {
     let candidates = match std::env::var_os("LXD_DIR") {
@@ -62,7 +70,7 @@ fn instance(sock: &str, name: &str) -> Result<Option<Found>> {
     match pid.filter(|&p| crate::proc::running(p)) {
         Some(pid) if state.get("status").and_then(Json::str) == Some("Running") => {
             Ok(Some(Found {
-                engine: Type::Lxd,
+                engine: &ENGINE,
                 id: name.to_string(),
                 name: name.to_string(),
                 pid,

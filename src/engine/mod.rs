@@ -1,7 +1,8 @@
 //! Container engines: turning a container name, id or PID into a pinned
-//! process. `-t TYPES` picks which resolvers are tried, in the order of
-//! the existing cntr. Every resolver that knows the target is asked; two
-//! answers are an ambiguity, reported with the candidates.
+//! process. Each engine is a file with its `ENGINE`, a row of [`ENGINES`];
+//! `-t TYPES` picks which of them are asked. Every resolver that knows the
+//! target is asked; two answers are an ambiguity, reported with the
+//! candidates.
 
 pub mod cli;
 pub mod command;
@@ -14,6 +15,7 @@ pub mod lxc;
 pub mod lxd;
 pub mod nspawn;
 pub mod podman;
+pub mod process_id;
 pub mod runc;
 
 use crate::error::{Error, Result};
@@ -23,7 +25,7 @@ use std::ffi::OsStr;
 /// A container an engine knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
-    pub engine: Type,
+    pub engine: &'static Engine,
     pub id: String,
     pub name: String,
     /// Its main process, as the host sees it.
@@ -55,9 +57,9 @@ impl Found {
     /// One line for messages: `docker web (34b48a34880d, PID 4714)`.
     pub fn describe(&self) -> String {
         let short: String = self.id.chars().take(12).collect();
-        if self.engine == Type::ProcessId {
+        if self.engine == &process_id::ENGINE {
             format!("process {}", self.pid)
-        } else if self.engine == Type::Command {
+        } else if self.engine == &command::ENGINE {
             format!(
                 "process {} ({})",
                 self.pid,
@@ -66,9 +68,7 @@ impl Found {
         } else {
             format!(
                 "{} {} ({short}, PID {})",
-                self.engine.name(),
-                self.name,
-                self.pid
+                self.engine.name, self.name, self.pid
             )
         }
     }
@@ -81,7 +81,7 @@ impl Found {
         let mut out = format!(
             "\"pid\":{},\"engine\":{},\"id\":{},\"name\":{}",
             self.pid,
-            quote(self.engine.name().as_bytes()),
+            quote(self.engine.name.as_bytes()),
             quote(self.id.as_bytes()),
             quote(self.name.as_bytes())
         );
@@ -177,79 +177,79 @@ pub struct Resolved {
     pub found: Found,
 }
 
-/// A resolver, by the names `-t` accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Type {
-    ProcessId,
-    Podman,
-    Docker,
-    Nspawn,
-    Lxc,
-    Lxd,
-    Containerd,
-    Kubernetes,
-    Runc,
-    Command,
+/// A resolver: what turns a target into the containers an engine knows
+/// by it, and lists them. Adding an engine is its file, with its
+/// `ENGINE`, and one row of [`ENGINES`].
+pub struct Engine {
+    /// The name `-t` takes, and messages and `--list` use.
+    pub name: &'static str,
+    /// Asked when `-t` is not given.
+    pub by_default: bool,
+    /// The running containers `q.target` names; `Err` says why none runs
+    /// when the engine knows the target but it does not run.
+    pub find: fn(&Query<'_>) -> Result<Vec<Found>>,
+    /// Every running container.
+    pub list: fn(&Query<'_>) -> Result<Vec<Found>>,
 }
 
-/// Tried when `-t` is not given, in this order (the existing cntr's, then
-/// runc); `command` only on request.
-pub const DEFAULT: [Type; 9] = [
-    Type::ProcessId,
-    Type::Podman,
-    Type::Docker,
-    Type::Nspawn,
-    Type::Lxc,
-    Type::Lxd,
-    Type::Containerd,
-    Type::Kubernetes,
-    Type::Runc,
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Engine {}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Every resolver, in the order they are asked (`command` only on
+/// request).
+pub const ENGINES: [&Engine; 10] = [
+    &process_id::ENGINE,
+    &podman::ENGINE,
+    &docker::ENGINE,
+    &nspawn::ENGINE,
+    &lxc::ENGINE,
+    &lxd::ENGINE,
+    &containerd::ENGINE,
+    &kubernetes::ENGINE,
+    &runc::ENGINE,
+    &command::ENGINE,
 ];
 
-impl Type {
-    pub fn from_name(s: &str) -> Option<Type> {
-        Some(match s {
-            "process_id" | "process-id" => Type::ProcessId,
-            "podman" => Type::Podman,
-            "docker" => Type::Docker,
-            "nspawn" => Type::Nspawn,
-            "lxc" => Type::Lxc,
-            "lxd" => Type::Lxd,
-            "containerd" => Type::Containerd,
-            "kubernetes" => Type::Kubernetes,
-            "runc" => Type::Runc,
-            "command" => Type::Command,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Type::ProcessId => "process_id",
-            Type::Podman => "podman",
-            Type::Docker => "docker",
-            Type::Nspawn => "nspawn",
-            Type::Lxc => "lxc",
-            Type::Lxd => "lxd",
-            Type::Containerd => "containerd",
-            Type::Kubernetes => "kubernetes",
-            Type::Runc => "runc",
-            Type::Command => "command",
-        }
-    }
+/// The names of every resolver, comma-separated, for usage texts.
+pub fn names() -> String {
+    ENGINES.map(|e| e.name).join(", ")
 }
 
-/// Parses a `-t` value: a comma list of type names.
-pub fn parse_types(s: &OsStr) -> Result<Vec<Type>> {
+/// The resolvers asked when `-t` is not given.
+pub fn defaults() -> Vec<&'static Engine> {
+    ENGINES.into_iter().filter(|e| e.by_default).collect()
+}
+
+/// Parses a `-t` value: a comma list of resolver names (`process-id` is
+/// `process_id` too).
+pub fn parse_types(s: &OsStr) -> Result<Vec<&'static Engine>> {
     let s = s
         .to_str()
         .ok_or_else(|| Error::usage("container types must be UTF-8"))?;
     let mut out = Vec::new();
     for name in s.split(',') {
-        let t = Type::from_name(name)
+        let wanted = if name == "process-id" {
+            "process_id"
+        } else {
+            name
+        };
+        let e = ENGINES
+            .into_iter()
+            .find(|e| e.name == wanted)
             .ok_or_else(|| Error::usage(format!("unknown container type '{name}'")))?;
-        if !out.contains(&t) {
-            out.push(t);
+        if !out.contains(&e) {
+            out.push(e);
         }
     }
     Ok(out)
@@ -265,47 +265,30 @@ pub struct Query<'a> {
     pub target: &'a OsStr,
 }
 
+impl Query<'_> {
+    /// The target as a name: a target that is not UTF-8 can only be a
+    /// PID, which only `process_id` takes.
+    pub fn name(&self) -> Option<&str> {
+        self.target.to_str()
+    }
+}
+
 /// Resolves `q.target` with the resolvers `q.types` names.
 pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
-    let (target, owner) = (q.target, q.owner);
     let types = match q.types {
         Some(t) => parse_types(t)?,
-        None => DEFAULT.to_vec(),
+        None => defaults(),
     };
-    if target.is_empty() {
+    if q.target.is_empty() {
         return Err(Error::usage("empty container name"));
     }
-    let shown = target.to_string_lossy();
+    let shown = q.target.to_string_lossy();
     let mut found: Vec<Found> = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
     let mut tried = Vec::new();
-    // A target that is not UTF-8 can only be a PID (which it is not).
-    let name = target.to_str();
     for t in &types {
-        let answer: Result<Vec<Found>> = match (t, name) {
-            (Type::ProcessId, _) => Ok(crate::proc::parse_pid(target)
-                .map(|pid| Found {
-                    engine: Type::ProcessId,
-                    id: pid.to_string(),
-                    name: pid.to_string(),
-                    pid,
-                    extra: Vec::new(),
-                    check: Check::None,
-                })
-                .into_iter()
-                .collect()),
-            (_, None) => Ok(Vec::new()),
-            (Type::Docker, Some(s)) => docker::find(s).map(|f| f.into_iter().collect()),
-            (Type::Podman, Some(s)) => podman::find(s, owner),
-            (Type::Nspawn, Some(s)) => nspawn::find(s),
-            (Type::Lxc, Some(s)) => lxc::find(s),
-            (Type::Containerd, Some(s)) => containerd::find(s),
-            (Type::Kubernetes, Some(s)) => kubernetes::find(s),
-            (Type::Runc, Some(s)) => runc::find(s),
-            (Type::Lxd, Some(s)) => lxd::find(s),
-            (Type::Command, Some(s)) => command::find(s),
-        };
-        tried.push(t.name());
+        let answer = (t.find)(q);
+        tried.push(t.name);
         match answer {
             // Several processes or tasks can match: each is a candidate,
             // and a process two engines name counts once.
@@ -349,41 +332,17 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
 
 /// Every running container the engines in `types` know, in their order;
 /// a container two of them know (docker's is also a containerd task) is
-/// listed once, by the first, but a pod container under its pod's name.
-/// `process_id` has nothing to list, and `command` (any process at all)
-/// says so.
-pub fn list(types: &[Type], owner: Option<&str>) -> Result<Vec<Found>> {
+/// listed once, by the first. `process_id` has nothing to list, and
+/// `command` (any process at all) says so.
+pub fn list(types: &[&'static Engine], owner: Option<&str>) -> Result<Vec<Found>> {
+    let q = Query {
+        owner,
+        ..Query::default()
+    };
     let mut out: Vec<Found> = Vec::new();
     for t in types {
-        let more = match t {
-            Type::ProcessId => Vec::new(),
-            Type::Podman => podman::list(owner),
-            Type::Docker => docker::list()?,
-            // A pod container under its pod's name rather than as a task.
-            Type::Containerd => containerd::list()
-                .into_iter()
-                .filter(|f| {
-                    types.contains(&Type::Kubernetes)
-                        || !f
-                            .extra
-                            .iter()
-                            .any(|(k, v)| k == "namespace" && v == "k8s.io")
-                })
-                .collect(),
-            Type::Kubernetes => kubernetes::list(),
-            Type::Runc => runc::list(),
-            Type::Lxc => lxc::list(),
-            Type::Nspawn => nspawn::list(),
-            Type::Lxd => lxd::list()?,
-            Type::Command => return Err(Error::usage("--list lists containers, not commands")),
-        };
-        for f in more {
-            if let Some(i) = out.iter().position(|g| g.pid == f.pid) {
-                // The pod's own name beats the bare task it also is.
-                if f.engine == Type::Kubernetes && out[i].engine == Type::Containerd {
-                    out[i] = f;
-                }
-            } else {
+        for f in (t.list)(&q)? {
+            if !out.iter().any(|g| g.pid == f.pid) {
                 out.push(f);
             }
         }
@@ -410,8 +369,8 @@ mod tests {
     #[test]
     fn types() {
         assert_eq!(
-            parse_types(OsStr::new("process-id,docker")).unwrap(),
-            vec![Type::ProcessId, Type::Docker]
+            parse_types(OsStr::new("process-id,docker,docker")).unwrap(),
+            vec![&process_id::ENGINE, &docker::ENGINE]
         );
         assert!(parse_types(OsStr::new("docker,nope"))
             .unwrap_err()

@@ -5,8 +5,16 @@
 //! to be a plain file name before it reaches a path, and the leader,
 //! once pinned, to be in the machine's scope.
 
-use super::{Check, Found, Type};
+use super::{Check, Engine, Found};
 use crate::error::{Error, Result};
+
+/// The `nspawn` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "nspawn",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| Ok(list()),
+};
 
 const MACHINES: &str = "/run/systemd/machines";
 
@@ -29,7 +37,7 @@ fn machine(name: &str) -> Option<Result<Found>> {
         .filter(|&p| p > 0);
     Some(match pid.filter(|&p| crate::proc::running(p)) {
         Some(pid) if !scope.is_empty() => Ok(Found {
-            engine: Type::Nspawn,
+            engine: &ENGINE,
             id: scope,
             name: name.to_string(),
             pid,

@@ -21,11 +21,19 @@
 //! process of the host.
 
 use super::json::Json;
-use super::{Check, Found, Type};
+use super::{Check, Engine, Found};
 use crate::error::{Error, Result};
 use crate::proc::Process;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+/// The `podman` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "podman",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), |n| find(n, q.owner)),
+    list: |q| Ok(list(q.owner)),
+};
 
 /// The most of a `containers.json` that is read.
 const LIST_LIMIT: usize = 16 << 20;
@@ -294,7 +302,7 @@ fn found(lists: &[List], e: &Entry) -> Option<Found> {
         None => conmon.map_or(Check::CgroupId, Check::Parent),
     };
     Some(Found {
-        engine: Type::Podman,
+        engine: &ENGINE,
         id: e.id.clone(),
         name,
         pid,

@@ -5,8 +5,16 @@
 //! runtime is run.
 
 use super::json::Json;
-use super::{Found, Type};
+use super::{Engine, Found};
 use crate::error::Result;
+
+/// The `runc` resolver, a row of [`super::ENGINES`].
+pub const ENGINE: Engine = Engine {
+    name: "runc",
+    by_default: true,
+    find: |q| q.name().map_or(Ok(Vec::new()), find),
+    list: |_| Ok(list()),
+};
 
 const STATE_LIMIT: usize = 4 << 20;
 
@@ -52,7 +60,7 @@ fn alive(pid: i32) -> bool {
 
 fn found(id: &str, pid: i32) -> Found {
     Found {
-        engine: Type::Runc,
+        engine: &ENGINE,
         id: id.to_string(),
         name: id.to_string(),
         pid,
