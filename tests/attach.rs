@@ -241,14 +241,11 @@ fn environment_is_an_allowlist() {
         opts.extend(["--env", e]);
     }
     let ct = Container::start_with(Variant::Docker, &opts, &[]);
-    let out = run(&[
+    let out = sh(
         "attach",
         &ct.pid.to_string(),
-        "--",
-        "sh",
-        "-c",
         "env | sort; echo ====; tr '\\0' '\\n' </proc/1/environ",
-    ]);
+    );
     let text = out.ok();
     let (session, container) = text.split_once("====\n").unwrap();
     let keys: Vec<&str> = session

@@ -7,9 +7,6 @@
 //! found), nothing on stdout, no panic, and the host as it was: the same
 //! mount table, nothing under /var/lib/cntr, nothing written in the
 //! directory cntr was run from, no process left in the container.
-//!
-//! A test marked `#[ignore = "bug: ..."]` shows a bug that is not fixed
-//! yet: its assertions are the documented behaviour.
 
 mod common;
 use common::*;
@@ -23,43 +20,27 @@ use std::process::{Command, Stdio};
 /// The chain links: each takes `-t/--target` and `--type` and runs PROG.
 const LINKS: [&str; 5] = ["chroot-exec", "inherit", "mount-tree", "nsenter", "pty"];
 
+/// The options of attach and exec that take a value.
+const FRONT_VALUED: &[&str] = &[
+    "-t",
+    "--type",
+    "-u",
+    "--user",
+    "--owner",
+    "-w",
+    "--workdir",
+    "-e",
+    "--env",
+    "--env-file",
+    "--seccomp",
+    "--apparmor",
+];
+
 /// The options that take a value, per applet, as its usage text lists
 /// them.
 const VALUED: [(&str, &[&str]); 9] = [
-    (
-        "attach",
-        &[
-            "-t",
-            "--type",
-            "-u",
-            "--user",
-            "--owner",
-            "-w",
-            "--workdir",
-            "-e",
-            "--env",
-            "--env-file",
-            "--seccomp",
-            "--apparmor",
-        ],
-    ),
-    (
-        "exec",
-        &[
-            "-t",
-            "--type",
-            "-u",
-            "--user",
-            "--owner",
-            "-w",
-            "--workdir",
-            "-e",
-            "--env",
-            "--env-file",
-            "--seccomp",
-            "--apparmor",
-        ],
-    ),
+    ("attach", FRONT_VALUED),
+    ("exec", FRONT_VALUED),
     ("resolve", &["-t", "--type", "--owner"]),
     ("list", &["-t", "--type", "--owner"]),
     ("pty", &["--ptmx", "-t", "--target", "--type", "--owner"]),
@@ -321,10 +302,14 @@ fn top_level() {
             os([b"/nonexistent-cntr-dir/".as_slice(), NOT_UTF8].concat()),
             "No such file or directory",
         ),
-        (os(format!("/{}", long("x"))), "too long"),
+        // musl says "Filename too long", glibc "File name too long".
+        (os(format!("/{}", long("x"))), "name too long"),
     ] {
+        // cntr-attach is the first link it makes.
+        let what = format!("unable to create {}/cntr-attach: ", dir.to_string_lossy());
         let args = vec![os("--install"), dir];
-        fails_125(here.cmd(&args), &shown(&args), "cntr", why);
+        let r = fails_125(here.cmd(&args), &shown(&args), "cntr", &what);
+        assert!(r.stderr.trim_end().ends_with(why), "{}", short(&r.stderr));
     }
     // The applet from argv[0]: only a last component of exactly cntr-X.
     for (argv0, args, applet, why) in [
@@ -344,7 +329,12 @@ fn top_level() {
         ("cntr-frob", &[][..], "cntr", "missing applet"),
         ("cntr-", &[][..], "cntr", "missing applet"),
         ("", &[][..], "cntr", "missing applet"),
-        ("cntr-attach/", &["frob"][..], "cntr", "unknown applet"),
+        (
+            "cntr-attach/",
+            &["frob"][..],
+            "cntr",
+            "unknown applet 'frob'",
+        ),
     ] {
         let mut c = here.cmd(args);
         c.arg0(argv0);
@@ -768,7 +758,12 @@ fn malformed_values() {
         }
         // A kernel thread.
         let (args, who) = resolving(applet, OsStr::new("2"));
-        fails_125(here.cmd(&args), &shown(&args), &who, "kernel thread");
+        fails_125(
+            here.cmd(&args),
+            &shown(&args),
+            &who,
+            "process 2 is a kernel thread",
+        );
     }
     // Only process_id asked: the same words are no PID.
     for t in NOT_PIDS {
@@ -1009,20 +1004,6 @@ fn pidfd(pid: i32) -> OwnedFd {
     .unwrap()
 }
 
-/// The target's cgroup v2 directory, if the host mounts cgroup v2.
-fn cgroup2_dir(pid: i32) -> Option<PathBuf> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let mnt = info.lines().find_map(|l| {
-        let (left, right) = l.split_once(" - ")?;
-        right
-            .starts_with("cgroup2 ")
-            .then(|| left.split(' ').nth(4).unwrap().to_string())
-    })?;
-    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let path = cg.lines().find_map(|l| l.strip_prefix("0::"))?;
-    Some(PathBuf::from(format!("{mnt}{path}")))
-}
-
 #[test]
 fn handoff_syntax() {
     let here = Here::new("fds-syntax");
@@ -1059,7 +1040,8 @@ fn handoff_syntax() {
         (n("pidfd:500\n"), "malformed fd"),
         (n("pidfd:0x1f4"), "malformed fd"),
         (n("pidfd:5e2"), "malformed fd"),
-        (n("pidfd:4194305"), "malformed fd"),
+        // Fd numbers are not PIDs: one above the PID limit is well formed.
+        (n("pidfd:4194305"), "no proc fd"),
         (n("pidfd:2147483648"), "malformed fd"),
         (n("pidfd:4294967797"), "malformed fd"),
         (n("pidfd:18446744073709552116"), "malformed fd"),
@@ -1288,51 +1270,79 @@ fn handoff_wrong_fds() {
         let why = format!("{name} fd {n} is not open");
         failed(&r, &format!("{name} closed"), 125, "cntr-nsenter", &why);
     }
-    // The cgroup entries, where the host mounts cgroup v2.
-    match cgroup2_dir(pid) {
-        None => eprintln!("handoff_wrong_fds: no cgroup v2 on this host, cgroup cases skipped"),
-        Some(cg) => {
-            let procs = open(cg.join("cgroup.procs"), OFlags::WRONLY);
-            let procs_ro = open(cg.join("cgroup.procs"), OFlags::RDONLY);
-            let cgdir = open(&cg, OFlags::PATH | OFlags::DIRECTORY);
-            let null = open("/dev/null", OFlags::WRONLY);
-            // Valid: two cgroup entries and the directory.
-            let r = run_with(
-                &["nsenter", "--uts", "hostname"],
-                &replaced(
-                    &good,
-                    &[
-                        ("cgroup", Some(&procs)),
-                        ("cgroup", Some(&procs)),
-                        ("cgroup2dir", Some(&cgdir)),
-                    ],
-                ),
-            );
-            assert_eq!(r.ok().trim(), ct.name);
-            for (name, fd, why) in [
-                ("cgroup", &procs_ro, "is not a writable cgroup file"),
-                ("cgroup", &null, "is not a writable cgroup file"),
-                ("cgroup", &cgdir, "is not a writable cgroup file"),
-                ("cgroup", &tmp, "is not a writable cgroup file"),
-                ("cgroup2dir", &tmp, "is not a cgroup v2 directory"),
-                ("cgroup2dir", &procs, "is not a cgroup v2 directory"),
-                ("cgroup2dir", &file, "is not a cgroup v2 directory"),
-            ] {
-                let host = HostState::take();
-                let r = run_with(
-                    &["nsenter", "--uts", "true"],
-                    &replaced(&good, &[(name, Some(fd))]),
-                );
-                failed(
-                    &r,
-                    &format!("{name} = {}", fd_path(fd)),
-                    125,
-                    "cntr-nsenter",
-                    why,
-                );
-                host.check();
-            }
-        }
+    // The cgroup entries, as cntr-resolve hands them: the target's v1
+    // `tasks` file in each v1 hierarchy (every controller's on a hybrid
+    // host, none on a unified one), its v2 `cgroup.procs`, and its v2
+    // directory. The helpers fail the test, saying which, when a
+    // hierarchy the target is in is not mounted, or no cgroup v2 is.
+    let v1 = cgroup1_of(pid);
+    let cg = cgroup2_of(pid);
+    let tasks: Vec<OwnedFd> = v1
+        .iter()
+        .map(|d| open(d.join("tasks"), OFlags::WRONLY))
+        .collect();
+    let procs = open(cg.join("cgroup.procs"), OFlags::WRONLY);
+    let procs_ro = open(cg.join("cgroup.procs"), OFlags::RDONLY);
+    let cgdir = open(&cg, OFlags::PATH | OFlags::DIRECTORY);
+    let null = open("/dev/null", OFlags::WRONLY);
+    // Valid: every join file and the directory, as cntr-resolve hands
+    // them; and the v2 file named twice.
+    let mut all: Vec<(&str, Option<&OwnedFd>)> =
+        tasks.iter().map(|fd| ("cgroup", Some(fd))).collect();
+    all.extend([("cgroup", Some(&procs)), ("cgroup2dir", Some(&cgdir))]);
+    for over in [
+        all,
+        vec![
+            ("cgroup", Some(&procs)),
+            ("cgroup", Some(&procs)),
+            ("cgroup2dir", Some(&cgdir)),
+        ],
+    ] {
+        let r = run_with(&["nsenter", "--uts", "hostname"], &replaced(&good, &over));
+        assert_eq!(r.ok().trim(), ct.name, "{over:?}: {}", r.stderr);
+    }
+    // Wrong kinds, each the last entry.
+    let last = HANDED + good.len() as i32;
+    let mut wrong: Vec<(&str, &OwnedFd, &str)> = vec![
+        ("cgroup", &procs_ro, "is not a writable cgroup file"),
+        ("cgroup", &null, "is not a writable cgroup file"),
+        ("cgroup", &cgdir, "is not a writable cgroup file"),
+        ("cgroup", &tmp, "is not a writable cgroup file"),
+        ("cgroup2dir", &tmp, "is not a cgroup v2 directory"),
+        ("cgroup2dir", &procs, "is not a cgroup v2 directory"),
+        ("cgroup2dir", &file, "is not a cgroup v2 directory"),
+    ];
+    let v1_ro: Vec<OwnedFd> = v1
+        .iter()
+        .map(|d| open(d.join("tasks"), OFlags::RDONLY))
+        .collect();
+    let v1_dirs: Vec<OwnedFd> = v1
+        .iter()
+        .map(|d| open(d, OFlags::PATH | OFlags::DIRECTORY))
+        .collect();
+    for ((ro, dir), wo) in v1_ro.iter().zip(&v1_dirs).zip(&tasks) {
+        wrong.extend([
+            ("cgroup", ro, "is not a writable cgroup file"),
+            ("cgroup", dir, "is not a writable cgroup file"),
+            // A v1 directory is on a cgroup filesystem, but not v2's.
+            ("cgroup2dir", dir, "is not a cgroup v2 directory"),
+            ("cgroup2dir", wo, "is not a cgroup v2 directory"),
+        ]);
+    }
+    for (name, fd, why) in wrong {
+        let host = HostState::take();
+        let r = run_with(
+            &["nsenter", "--uts", "true"],
+            &replaced(&good, &[(name, Some(fd))]),
+        );
+        failed(
+            &r,
+            &format!("{name} = {}", fd_path(fd)),
+            125,
+            "cntr-nsenter",
+            &format!("CNTR_FDS: fd {last} {why}"),
+        );
+        host.check();
     }
     assert!(descendants(pid).is_empty(), "left in the container");
 }
@@ -1616,25 +1626,42 @@ fn command_statuses() {
     let too_long = os(long("x"));
     let deep = os(format!("/{}", "a/".repeat(2100)));
     for front in ["attach", "exec"] {
-        for (cmd, code, why) in [
+        for (cmd, code, reason) in [
             (os("nosuch-cntr-command"), 127, "not found"),
             (os("/nonexistent/cmd"), 127, "not found"),
-            (os(""), 127, "not found"),
             (not_utf8.clone(), 127, "not found"),
-            (too_long.clone(), 127, "unable to run"),
-            (deep.clone(), 127, "unable to run"),
-            (os("/etc/passwd/x"), 127, "unable to run"),
-            (os("/"), 126, "unable to run /"),
-            (os("/etc"), 126, "unable to run /etc"),
-            (os("/etc/passwd"), 126, "unable to run /etc/passwd"),
-            (os("/dev/null"), 126, "unable to run /dev/null"),
+            (too_long.clone(), 127, "not found"),
+            (deep.clone(), 127, "name too long"),
+            (os("/etc/passwd/x"), 127, "Not a directory"),
+            (os("/"), 126, "Permission denied"),
+            (os("/etc"), 126, "Permission denied"),
+            (os("/etc/passwd"), 126, "Permission denied"),
+            (os("/dev/null"), 126, "Permission denied"),
         ] {
+            let why = format!("unable to run {}: ", cmd.to_string_lossy());
             let args = [os(front), os(&pid), os("--"), cmd.clone()];
             let host = HostState::take();
             let r = Run::from(here.cmd(&args).output().unwrap());
-            failed(&r, &shown(&args), code, "cntr-inherit", why);
+            failed(&r, &shown(&args), code, "cntr-inherit", &why);
+            assert!(
+                r.stderr.trim_end().ends_with(reason),
+                "{}",
+                short(&r.stderr)
+            );
             host.check();
         }
+        // An empty name is shown quoted.
+        let args = [os(front), os(&pid), os("--"), os("")];
+        let host = HostState::take();
+        let r = Run::from(here.cmd(&args).output().unwrap());
+        failed(
+            &r,
+            &shown(&args),
+            127,
+            "cntr-inherit",
+            "unable to run '': not found",
+        );
+        host.check();
         // The command's own status passes through, as does a signal's.
         let r = Run::from(
             here.cmd(&[front, &pid, "--", "sh", "-c", "exit 124"])
@@ -1658,7 +1685,7 @@ fn command_statuses() {
         "SHELL=/nonexistent/shell",
         127,
         "cntr-inherit",
-        "not found",
+        "unable to run /nonexistent/shell: not found",
     );
     assert!(descendants(ct.pid).is_empty(), "left in the container");
 }
@@ -1699,16 +1726,17 @@ fn zombie() {
     .expect("zombie");
     for applet in TARGETED {
         let (args, who) = resolving(applet, OsStr::new(&pid));
-        fails_125(here.cmd(&args), &shown(&args), &who, "zombie");
+        let why = format!("process {pid} is a zombie");
+        fails_125(here.cmd(&args), &shown(&args), &who, &why);
     }
     child.wait().unwrap();
 }
 
 // ---------------------------------------------------------------------
-// Bugs this file found once, kept as regressions.
+// Regressions: each test below checks a case this file once found broken.
 
-/// A word the user gave is echoed into the message as it is: a newline in
-/// it makes two lines (and a terminal escape reaches the terminal).
+/// A word the user gave that holds a newline is shown escaped in the
+/// message, which stays one line.
 #[test]
 fn one_line_even_with_a_newline_in_a_value() {
     let here = Here::new("newline");
@@ -1731,8 +1759,8 @@ fn one_line_even_with_a_newline_in_a_value() {
     }
 }
 
-/// cntr-pty takes `--type` without `--target` and never checks it, where
-/// every other link says "--type and --owner go with --target".
+/// cntr-pty, like every other link, refuses `--type` without `--target`
+/// ("--type and --owner go with --target"), and checks the list itself.
 #[test]
 fn pty_checks_type_without_target() {
     let here = Here::new("pty-type");
@@ -1744,15 +1772,18 @@ fn pty_checks_type_without_target() {
         "--type and --owner go with --target",
     );
     // A bad list is a usage error in itself.
-    for types in [os("nosuch"), os(NOT_UTF8)] {
+    for (types, why) in [
+        (os("nosuch"), "unknown container type 'nosuch'"),
+        (os(NOT_UTF8), "container types must be UTF-8"),
+    ] {
         let args = [os("pty"), os("--type"), types, os("true")];
-        usage(&here, &args, "cntr-pty", "container type");
+        usage(&here, &args, "cntr-pty", why);
     }
 }
 
-/// A `--type` list overridden by a later one is never checked by
-/// cntr-resolve and the links, while attach and exec reject it; the man
-/// page says an unknown name is a usage error.
+/// A `--type` list overridden by a later one is still checked, by
+/// cntr-resolve and the links as by attach and exec: an unknown name is a
+/// usage error, as the man page says.
 #[test]
 fn every_type_list_is_checked() {
     let here = Here::new("types-twice");
@@ -1785,8 +1816,8 @@ fn every_type_list_is_checked() {
 /// `--owner USER` for a user that does not exist (or an empty one, or
 /// root) is an error before anything is resolved: the rootless store the
 /// user asked for would otherwise be silently never read. And
-/// cntr-resolve's old `-u`, now the front ends' run-as user, says where
-/// the owner went.
+/// cntr-resolve has no `-u` (the front ends' run-as user): given one, it
+/// says the owner of rootless podman containers is `--owner`.
 #[test]
 fn unknown_owner_is_an_error() {
     let here = Here::new("owner");
@@ -1837,7 +1868,8 @@ fn extra_words_after_top_level_options() {
     }
 }
 
-/// `cntr --install ''` makes its links in `/`: "" + "/cntr-X".
+/// `cntr --install ''` is a usage error and writes nothing: joined as
+/// `"" + "/cntr-X"`, the empty name would put the links in `/`.
 #[test]
 fn install_into_empty_dir_name_writes_nothing() {
     let here = Here::new("install-empty");
@@ -1858,10 +1890,22 @@ fn install_into_empty_dir_name_writes_nothing() {
         }
     }
     assert!(made.is_empty(), "written into /: {made:?}");
-    failed(&r, "--install ''", 125, "cntr", "");
+    failed(
+        &r,
+        "--install ''",
+        125,
+        "cntr",
+        "--install needs a directory",
+    );
+    assert!(
+        r.stderr.trim_end().ends_with("(see --help)"),
+        "{}",
+        r.stderr
+    );
 }
 
-/// A failed `--install` leaves the links it made before the failure.
+/// A failed `--install` removes the links it made before the failure,
+/// and leaves what was there before it.
 #[test]
 fn failed_install_leaves_nothing() {
     let dir = std::env::temp_dir().join(format!("cntr-install-bad-{}", std::process::id()));
@@ -1874,14 +1918,17 @@ fn failed_install_leaves_nothing() {
         .map(|e| e.unwrap().file_name())
         .collect();
     left.sort();
+    let mine = std::fs::read_to_string(dir.join("cntr-pty")).unwrap_or_default();
     std::fs::remove_dir_all(&dir).unwrap();
-    failed(&r, "--install", 125, "cntr", "exists and is not a symlink");
+    let why = format!("{}/cntr-pty exists and is not a symlink", dir.display());
+    failed(&r, "--install", 125, "cntr", &why);
     assert_eq!(left, ["cntr-pty"], "left behind");
+    assert_eq!(mine, "mine", "the file that was there changed");
 }
 
-/// cntr does not ignore SIGPIPE: when its stdout or stderr is a pipe
-/// nobody reads, it is killed (status 141 to a shell) instead of exiting
-/// with its documented status.
+/// With its stdout or stderr a pipe nobody reads, cntr exits with its
+/// documented status, 125 in each case here (a failure, or output it
+/// could not write), and is not killed by SIGPIPE (141 to a shell).
 #[test]
 fn broken_pipe_is_not_a_signal() {
     let here = Here::new("sigpipe");
@@ -1909,11 +1956,12 @@ fn broken_pipe_is_not_a_signal() {
     }
 }
 
-/// `hostproc` is only checked to be a directory on a procfs. One that is
-/// not the host's procfs root (a `/proc/PID` directory, the container's
-/// own procfs) has no `thread-self`, which cntr-nsenter takes for "the
-/// kernel has no such namespace": it joins nothing and runs the command
-/// in the host's namespaces, exit 0, without a word.
+/// `hostproc` must be the root of a procfs that shows cntr, not only a
+/// directory on a procfs: cntr-nsenter compares namespaces through its
+/// `thread-self`, and a missing namespace file there means "the kernel has
+/// no such namespace", which would join nothing and run the command in the
+/// host's namespaces. A `/proc/PID` directory and the container's own
+/// procfs are refused.
 #[test]
 fn hostproc_must_be_the_hosts_procfs() {
     use rustix::fs::OFlags;
@@ -1943,12 +1991,17 @@ fn hostproc_must_be_the_hosts_procfs() {
                     .output()
                     .unwrap(),
             );
+            // hostproc is handed last.
+            let why = format!(
+                "CNTR_FDS: fd {} is not the root of a procfs that shows cntr",
+                HANDED + 3
+            );
             failed(
                 &r,
                 &format!("hostproc = {what}, {ns}"),
                 125,
                 "cntr-nsenter",
-                "CNTR_FDS: ",
+                &why,
             );
             host.check();
         }

@@ -13,26 +13,8 @@ fn attach_and_exec_by_task_id_and_prefix() {
         std::env::var_os("CNTR_CONTAINERD_STATE").is_some(),
         "no containerd state dir: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
     );
-    let name = format!("cntr-ctd-{}", std::process::id());
-    let id = docker(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        &name,
-        "cntr-busybox:test",
-        "/bin/sleep",
-        "infinity",
-    ])
-    .ok()
-    .trim()
-    .to_string();
-    let pid: i32 = docker(&["inspect", "--format", "{{.State.Pid}}", &id])
-        .ok()
-        .trim()
-        .parse()
-        .unwrap();
+    let c = Engine::Docker.run(&format!("cntr-ctd-{}", std::process::id()), &[]);
+    let (id, pid) = (c.id.clone(), c.pid());
     for target in [&id[..], &id[..10]] {
         let json = run(&["resolve", "-t", "containerd", "--json", target])
             .ok()

@@ -41,26 +41,8 @@ fn debug_image_attaches_by_pid_and_execs_by_name() {
     let image = format!("cntr-debug:test{}", std::process::id());
     docker(&["build", "-q", "-t", &image, root]).ok();
     let name = format!("cntr-dbg-{}", std::process::id());
-    let id = docker(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        &name,
-        "--hostname",
-        "dbg-target",
-        "cntr-busybox:test",
-        "/bin/sleep",
-        "infinity",
-    ])
-    .ok()
-    .trim()
-    .to_string();
-    let pid = docker(&["inspect", "--format", "{{.State.Pid}}", &id])
-        .ok()
-        .trim()
-        .to_string();
+    let c = Engine::Docker.run(&name, &["--hostname", "dbg-target"]);
+    let pid = c.pid().to_string();
 
     // The image holds the binary and its links, nothing else.
     let r = docker(&[RUN, &[&image, "--version"]].concat());
@@ -107,6 +89,6 @@ fn debug_image_attaches_by_pid_and_execs_by_name() {
     );
     assert_eq!(r.ok(), "dbg-target\ninside-ct\n");
 
-    docker(&["rm", "-f", &id]).ok();
+    docker(&["rm", "-f", &c.id]).ok();
     docker(&["rmi", &image]).ok();
 }

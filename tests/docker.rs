@@ -6,69 +6,13 @@ mod common;
 use common::*;
 use std::process::Command;
 
-/// The daemon's socket, from `DOCKER_HOST`. The test fails (it does not
-/// skip) when the daemon is not there: CI runs it.
-fn docker_host() -> String {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    let path = host.strip_prefix("unix://").unwrap_or("");
-    assert!(
-        std::path::Path::new(path).exists(),
-        "no dockerd at DOCKER_HOST={host:?}: run `scripts/engines start` (scripts/test does)"
-    );
-    host
-}
-
-/// A running docker container, removed on drop.
-struct Docker {
-    id: String,
-    name: String,
-}
-
-impl Docker {
-    fn run(name: &str) -> Docker {
-        Docker::run_with(name, &[])
-    }
-
-    /// `docker run -d` with `opts` (`-u`, `-w`, `-e`, ...) added.
-    fn run_with(name: &str, opts: &[&str]) -> Docker {
-        need_root();
-        let host = format!("h-{name}");
-        let mut args = vec![
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--name",
-            name,
-            "--hostname",
-            &host,
-            "-e",
-            "CT_FOO=bar baz",
-        ];
-        args.extend_from_slice(opts);
-        args.extend(["cntr-busybox:test", "/bin/sleep", "infinity"]);
-        let r = docker(&args);
-        let id = r.ok().trim().to_string();
-        assert_eq!(id.len(), 64, "{}", r.stderr);
-        Docker {
-            id,
-            name: name.to_string(),
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        docker(&["inspect", "--format", "{{.State.Pid}}", &self.id])
-            .ok()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-}
-
-impl Drop for Docker {
-    fn drop(&mut self) {
-        let _ = docker(&["rm", "-f", &self.id]);
-    }
+/// `docker run -d` of the busybox image with a hostname of its own
+/// (`h-NAME`) and `CT_FOO` set, and `opts` (`-u`, `-w`, `-e`, ...) added.
+fn started(name: &str, opts: &[&str]) -> EngineContainer {
+    let host = format!("h-{name}");
+    let mut all = vec!["--hostname", &host, "-e", "CT_FOO=bar baz"];
+    all.extend_from_slice(opts);
+    Engine::Docker.run(name, &all)
 }
 
 fn unique(tag: &str) -> String {
@@ -78,10 +22,14 @@ fn unique(tag: &str) -> String {
 #[test]
 fn attach_and_exec_by_name_id_and_prefix() {
     let host = HostState::take();
-    let d = Docker::run(&unique("web"));
+    let d = started(&unique("web"), &[]);
     // Eight hex digits: never a PID (over 4194304 when all are decimal).
     for target in [d.name.as_str(), d.id.as_str(), &d.id[..12], &d.id[..8]] {
-        let r = run(&["attach", target, "--", "sh", "-c", "hostname; cat /var/lib/cntr/etc/ct-marker; echo $$; grep -c . /proc/1/cmdline; cat /proc/self/cgroup"]);
+        let r = sh(
+            "attach",
+            target,
+            "hostname; cat /var/lib/cntr/etc/ct-marker; echo $$; grep -c . /proc/1/cmdline; cat /proc/self/cgroup",
+        );
         let text = r.ok();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], format!("h-{}", d.name), "{target}");
@@ -96,14 +44,11 @@ fn attach_and_exec_by_name_id_and_prefix() {
                 .all(|l| l.ends_with(&format!("/docker/{}", d.id))),
             "{target}: cgroup {text}"
         );
-        let r = run(&[
+        let r = sh(
             "exec",
             target,
-            "--",
-            "sh",
-            "-c",
             "hostname; readlink /proc/self/exe; echo $CT_FOO",
-        ]);
+        );
         assert_eq!(
             r.ok(),
             format!("h-{}\n/usr/bin/busybox\nbar baz\n", d.name),
@@ -121,15 +66,12 @@ fn attach_and_exec_by_name_id_and_prefix() {
 
 #[test]
 fn session_credentials_are_the_containers_plus_ptrace() {
-    let d = Docker::run(&unique("creds"));
-    let r = run(&[
+    let d = started(&unique("creds"), &[]);
+    let r = sh(
         "attach",
         &d.name,
-        "--",
-        "sh",
-        "-c",
         "grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status /proc/1/status",
-    ]);
+    );
     let text = r.ok();
     let cap = |who: &str, set: &str| {
         let l = text
@@ -149,7 +91,7 @@ fn session_credentials_are_the_containers_plus_ptrace() {
 
 #[test]
 fn list_shows_running_containers() {
-    let d = Docker::run(&unique("list"));
+    let d = started(&unique("list"), &[]);
     let pid = d.pid();
     let text = run(&["resolve", "--list"]).ok().to_string();
     assert!(
@@ -207,7 +149,7 @@ fn list_shows_running_containers() {
 #[test]
 fn stopped_unknown_and_absent() {
     let host = HostState::take();
-    let d = Docker::run(&unique("stopped"));
+    let d = started(&unique("stopped"), &[]);
     docker(&["stop", "-t", "0", &d.id]).ok();
     for front in ["attach", "exec"] {
         let r = run(&[front, &d.name]);
@@ -263,7 +205,7 @@ fn stopped_unknown_and_absent() {
 fn a_name_two_engines_know_is_ambiguous() {
     // A docker container named like the PID of another container.
     let ct = Container::start(Variant::Docker);
-    let d = Docker::run(&ct.pid.to_string());
+    let d = started(&ct.pid.to_string(), &[]);
     let r = run(&["resolve", &ct.pid.to_string()]);
     assert_eq!(r.code, 125);
     assert!(
@@ -287,7 +229,7 @@ fn a_name_two_engines_know_is_ambiguous() {
 /// its context names the socket.
 #[test]
 fn the_cli_when_the_socket_is_elsewhere() {
-    let d = Docker::run(&unique("cli"));
+    let d = started(&unique("cli"), &[]);
     let config = std::env::temp_dir().join(format!("cntr-docker-config-{}", std::process::id()));
     std::fs::create_dir_all(&config).unwrap();
     let cfg = config.to_str().unwrap();
@@ -328,7 +270,7 @@ fn the_cli_when_the_socket_is_elsewhere() {
 /// both are pinned here.
 #[test]
 fn exec_agrees_with_docker_exec() {
-    let d = Docker::run_with(
+    let d = started(
         &unique("agree"),
         &["-w", "/tmp", "-u", "1000:1000", "-e", "APPVAR=x"],
     );

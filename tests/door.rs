@@ -50,9 +50,10 @@
 //!   namespace below the container's.
 //! - `owner`: a process that made a user namespace (a child lives there)
 //!   and attacks from the parent side as its owner, after dropping every
-//!   capability it had: ownership alone, the credential the old model's
-//!   first hole was open to, and what every root process of a
-//!   host-userns container has over namespaces made by kuid 0.
+//!   capability it had: ownership alone, the credential that gets into
+//!   a session living in a user namespace root made (the first hole
+//!   below), and what every root process of a host-userns container has
+//!   over namespaces made by kuid 0.
 //!
 //! Together they cover what a container reaches: its uids (setuid,
 //! user), its capabilities (docker), capabilities below its namespace
@@ -73,12 +74,12 @@
 //! attacker's own credentials: same uid, gid, capabilities and user
 //! namespace (the owner's decoy lives in the namespace its pawn made);
 //! the attacker reads the decoy's secret, so each attack works where
-//! credentials allow. And the old model's two holes, as decoys with its
-//! credentials: in (i) beside root, a uid 1000 session in a root-owned
-//! user namespace mapping every id to itself, which `docker` and `owner`
-//! enter as its owner; in (iii) with a root process, a host-userns uid 0
-//! session with no capabilities, which every root role (docker, setuid,
-//! owner) passes. Last, a container holding CAP_SYS_PTRACE gets through,
+//! credentials allow. And two holes, sessions with credentials that look
+//! safe and are doors, as decoys with those credentials: in (i) beside
+//! root, a uid 1000 session in a root-owned user namespace mapping every
+//! id to itself, which `docker` and `owner` enter as its owner; in (iii)
+//! with a root process, a host-userns uid 0 session with no
+//! capabilities, which every root role (docker, setuid, owner) passes. Last, a container holding CAP_SYS_PTRACE gets through,
 //! and attach warns of it.
 
 mod common;
@@ -210,17 +211,18 @@ impl Cell {
         self.target != Target::UserAlone
     }
 
-    /// The old model's session for this cell, when it was a door: its
-    /// decoy's name, credentials and the roles that get through.
-    fn old_hole(&self) -> Option<(&'static str, &'static str, Vec<Role>)> {
+    /// The hole for this cell, if it has one: a session credential that
+    /// looks safe and is a door. Its decoy's name, credentials and the
+    /// roles that get through.
+    fn hole(&self) -> Option<(&'static str, &'static str, Vec<Role>)> {
         match (self.layout, self.target) {
             (Layout::HostUserns, Target::UserBesideRoot) => Some((
-                "old-hole1",
+                "hole1",
                 "userns=new,uid=1000,gid=1000,caps=0",
                 vec![Role::Docker, Role::Owner],
             )),
             (Layout::Nested, Target::Root | Target::UserBesideRoot) => Some((
-                "old-hole2",
+                "hole2",
                 "uid=0,gid=0,caps=0",
                 vec![Role::Docker, Role::Setuid, Role::Owner],
             )),
@@ -291,6 +293,47 @@ impl Scratch {
 
     fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// The session: `front` (`attach [-u USER] TARGET --`) running
+    /// `door-hold hold`, which opens `root_secret` and `own`'s secret,
+    /// holds them every way it can (its cwd `own`'s directory) and execs
+    /// `door-sess 1000`; its stderr goes to [`Scratch::session_err`].
+    /// Returns it, and its `door-sess` (host PID) once that runs.
+    fn hold_session(
+        &self,
+        front: &[&str],
+        root_secret: &str,
+        own: &Planted,
+    ) -> (Child, Option<i32>) {
+        let (hold, sess) = (self.bin("door-hold"), self.bin("door-sess"));
+        let mut args = front.to_vec();
+        args.extend([
+            hold.as_str(),
+            "hold",
+            &own.dir,
+            root_secret,
+            &own.path,
+            "--",
+            &sess,
+            "1000",
+        ]);
+        let session = command(&args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.session_err()).unwrap())
+            .spawn()
+            .unwrap();
+        let sleeper = wait_for(10, || {
+            descendants(session.id() as i32)
+                .into_iter()
+                .find(|&p| comm(p) == "door-sess")
+        });
+        (session, sleeper)
+    }
+
+    /// Where [`Scratch::hold_session`] puts the session's stderr.
+    fn session_err(&self) -> PathBuf {
+        self.file("session-err")
     }
 }
 
@@ -406,7 +449,7 @@ fn is_session(line: &str) -> bool {
 }
 
 fn is_decoy(name: &str) -> bool {
-    name.starts_with("decoy-") || name.starts_with("old-hole")
+    name.starts_with("decoy-") || name.starts_with("hole")
 }
 
 /// Starts `hostile door-as ROLE` in the container, reporting to files.
@@ -538,7 +581,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
         })
         .collect();
     let hole = cell
-        .old_hole()
+        .hole()
         .map(|(n, creds, expect)| (n, creds, expect, scratch.plant(n, 0)));
     let mut paths = vec![root_secret.path.to_str().unwrap(), &session_secret.path];
     paths.extend(decoy_secrets.iter().map(|(_, p)| p.path.as_str()));
@@ -564,7 +607,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     }
 
     // The controls: decoys with each attacker's own credentials, and the
-    // old model's sessions.
+    // hole's.
     let mut decoys = Vec::new();
     for (r, secret) in decoy_secrets {
         let a = attackers.iter().find(|a| a.role == r).unwrap();
@@ -646,30 +689,12 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     }
 
     // The session, holding its secrets every way it can.
-    let errfile = scratch.file("session-err");
-    let (hold, sess) = (scratch.bin("door-hold"), scratch.bin("door-sess"));
-    let mut session = command(&cell.attach(
-        &tpid,
-        &[
-            &hold,
-            "hold",
-            &session_secret.dir,
-            root_secret.path.to_str().unwrap(),
-            &session_secret.path,
-            "--",
-            &sess,
-            "1000",
-        ],
-    ))
-    .stdout(Stdio::null())
-    .stderr(std::fs::File::create(&errfile).unwrap())
-    .spawn()
-    .unwrap();
-    let sleeper = wait_for(10, || {
-        descendants(session.id() as i32)
-            .into_iter()
-            .find(|&p| comm(p) == "door-sess")
-    });
+    let errfile = scratch.session_err();
+    let (mut session, sleeper) = scratch.hold_session(
+        &cell.attach(&tpid, &[]),
+        root_secret.path.to_str().unwrap(),
+        &session_secret,
+    );
     let inner = sleeper.and_then(nspid);
     if let Some(inner) = inner {
         // Until every attacker has been at the session and every
@@ -880,29 +905,10 @@ fn a_container_with_cap_sys_ptrace_gets_through_and_is_warned_of() {
         wait_for(10, || attackers[0].said("ready")).is_some(),
         "{name}: the attacker did not start"
     );
-    let errfile = scratch.file("session-err");
-    let mut session = command(&[
-        "attach",
-        &ct.pid.to_string(),
-        "--",
-        &scratch.bin("door-hold"),
-        "hold",
-        &own.dir,
-        secret.path.to_str().unwrap(),
-        &own.path,
-        "--",
-        &scratch.bin("door-sess"),
-        "1000",
-    ])
-    .stdout(Stdio::null())
-    .stderr(std::fs::File::create(&errfile).unwrap())
-    .spawn()
-    .unwrap();
-    let sleeper = wait_for(10, || {
-        descendants(session.id() as i32)
-            .into_iter()
-            .find(|&p| comm(p) == "door-sess")
-    });
+    let errfile = scratch.session_err();
+    let pid = ct.pid.to_string();
+    let (mut session, sleeper) =
+        scratch.hold_session(&["attach", &pid, "--"], secret.path.to_str().unwrap(), &own);
     let read = |r: &str| {
         r.lines()
             .any(|l| l.contains(&secret.content) && is_session(l))

@@ -9,28 +9,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
-/// The host's cgroup v2 mount point.
-fn cgroup2_root() -> PathBuf {
-    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    mi.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            let dash = f.iter().position(|&w| w == "-")?;
-            (f.get(dash + 1) == Some(&"cgroup2") && f[3] == "/").then(|| PathBuf::from(f[4]))
-        })
-        .expect("no cgroup v2 mounted: this test needs one")
-}
-
-/// The cgroup v2 directory of `pid` on the host.
-fn cgroup2_of(pid: i32) -> PathBuf {
-    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let rel = cg
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .expect("not in a cgroup v2");
-    cgroup2_root().join(rel.trim_start_matches('/'))
-}
-
 fn procs(dir: &Path) -> Vec<i32> {
     let mut v: Vec<i32> = std::fs::read_to_string(dir.join("cgroup.procs"))
         .unwrap()

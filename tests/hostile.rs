@@ -11,60 +11,7 @@ use common::*;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-/// What a measured run of cntr did, and its peak RSS in KiB.
-struct Measured {
-    run: Run,
-    rss_kib: i64,
-    took: Duration,
-}
-
-/// Runs cntr with `args` under GNU time (the peak RSS of a direct child
-/// of the test would count the test's own), failing the test after
-/// `limit`.
-fn measured(args: &[&str], limit: Duration) -> Measured {
-    let dir = std::env::temp_dir();
-    let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id());
-    let rss = dir.join(format!("cntr-hostile-rss-{tag}"));
-    let start = Instant::now();
-    let mut c = std::process::Command::new("/usr/bin/time");
-    c.arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss)
-        .arg(cntr_bin())
-        .args(args);
-    let plain = command(args);
-    for (k, v) in plain.get_envs() {
-        if let Some(v) = v {
-            c.env(k, v);
-        }
-    }
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let done = wait_for(limit.as_secs(), || child.try_wait().unwrap());
-    if done.is_none() {
-        let _ = child.kill();
-        panic!("cntr {args:?} took more than {limit:?}");
-    }
-    let took = start.elapsed();
-    let run = Run::from(child.wait_with_output().unwrap());
-    let rss_kib = std::fs::read_to_string(&rss)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let _ = std::fs::remove_file(&rss);
-    Measured { run, rss_kib, took }
-}
+use std::time::Duration;
 
 /// The identity files an attach session shows the container's versions
 /// of, and one cntr never reads.
@@ -170,7 +117,7 @@ fn hostile_identity_files() {
                 vec!["attach", &pid, "--", "sh", "-c", &script],
                 vec!["exec", &pid, "--", "true"],
             ] {
-                let m = measured(&args, Duration::from_secs(10));
+                let m = measured(command(&args), Duration::from_secs(10));
                 assert_eq!(m.run.code, 0, "{shown}, {}: {}", args[0], m.run.stderr);
                 assert!(
                     m.run.stderr.lines().count() <= 1,

@@ -42,8 +42,9 @@ fn exec_runs_as_a_user_of_the_container() {
     };
     assert_eq!(caps("root"), ["00000000a80425fb", "00000000a80425fb"]);
     assert_eq!(caps("nobody"), ["0000000000000000", "00000000a80425fb"]);
-    // Unknown names are one line and 125, and an old-style owner name
-    // says where the owner went.
+    // Unknown names are one line and 125, and the message for an
+    // unknown user says the owner of rootless podman containers is
+    // --owner, another option.
     for (user, why) in [
         ("alice", "no user 'alice' in the container's /etc/passwd"),
         (
@@ -204,31 +205,6 @@ fn environment_flags() {
     std::fs::remove_file(&file).unwrap();
 }
 
-/// A fake runc root naming a harness container, so that `cntr list`
-/// (which the completions ask) knows it without any engine.
-struct RuncState {
-    root: std::path::PathBuf,
-}
-
-impl RuncState {
-    fn new(id: &str, pid: i32) -> RuncState {
-        let root = std::env::temp_dir().join(format!("cntr-comp-{}", std::process::id()));
-        std::fs::create_dir_all(root.join(id)).unwrap();
-        std::fs::write(
-            root.join(id).join("state.json"),
-            format!("{{\"id\": \"{id}\", \"init_process_pid\": {pid}}}"),
-        )
-        .unwrap();
-        RuncState { root }
-    }
-}
-
-impl Drop for RuncState {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 /// The completions, in the real shells: a live container's name prefix
 /// completes to its name (as `cntr list -q` knows it, here through a runc
 /// root), also after `-t runc`, and not after `-t lxc`; applets, options
@@ -237,7 +213,9 @@ impl Drop for RuncState {
 fn completions_in_bash_zsh_and_fish() {
     let ct = Container::start(Variant::Docker);
     let name = format!("cmpl{}", ct.name);
-    let state = RuncState::new(&name, ct.pid);
+    // Named in a runc root of its own, so that `cntr list` (which the
+    // completions ask) knows it without any engine.
+    let state = RuncRoot::new(&name, ct.pid);
     let bin = cntr_bin().parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let prefix = &name[..6];

@@ -108,14 +108,11 @@ fn pod_container_names_and_id() {
         assert_eq!(r.ok().trim(), pid, "{target}");
     }
     let name = format!("{pod}/app");
-    let r = run(&[
+    let r = sh(
         "attach",
         &name,
-        "--",
-        "sh",
-        "-c",
         "cat /var/lib/cntr/etc/ct-marker; cat /proc/self/cgroup",
-    ]);
+    );
     let text = r.ok();
     assert!(text.starts_with("inside-ct\n"), "{text}");
     assert!(

@@ -61,14 +61,11 @@ fn by_name() {
     let c = Lxc::start(&format!("cntr-lxc-{}", std::process::id()));
     let pid = wait_for(5, || Some(c.pid()).filter(|p| !p.is_empty())).unwrap();
     assert_eq!(run(&["resolve", "-t", "lxc", &c.name]).ok().trim(), pid);
-    let r = run(&[
+    let r = sh(
         "attach",
         &c.name,
-        "--",
-        "sh",
-        "-c",
         "hostname; cat /var/lib/cntr/etc/ct-marker",
-    ]);
+    );
     assert_eq!(r.ok(), format!("{}\ninside-ct\n", c.name));
     // A privileged LXC container holds CAP_SYS_PTRACE: attach says so.
     assert!(r.stderr.contains("CAP_SYS_PTRACE"), "{}", r.stderr);

@@ -48,39 +48,18 @@ fn by_name() {
         .to_string();
     assert_eq!(run(&["resolve", "-t", "lxd", &name]).ok().trim(), pid);
     assert_eq!(
-        run(&[
+        sh(
             "attach",
             &name,
-            "--",
-            "sh",
-            "-c",
             "hostname; id -u; cat /var/lib/cntr/etc/ct-marker"
-        ])
+        )
         .ok(),
         // LXD's containers are unprivileged: their root is a host uid of
         // LXD's range, which the attach session runs as (cntr(1),
         // SECURITY).
         format!("{name}\n{}\ninside-ct\n", host_uid_of_root(&pid))
     );
-    let r = run(&[
-        "exec",
-        &name,
-        "--",
-        "sh",
-        "-c",
-        "id -u; cat /etc/ct-marker; cat /proc/self/uid_map",
-    ]);
-    let text = r.ok();
-    assert!(text.starts_with("0\ninside-ct\n"), "{text}");
-    assert!(
-        !text
-            .lines()
-            .nth(2)
-            .unwrap_or("")
-            .split_whitespace()
-            .eq(["0", "0", "4294967295"]),
-        "exec runs in the instance's user namespace: {text}"
-    );
+    exec_runs_in_its_user_namespace(&name);
     let list = run(&["resolve", "--list", "-t", "lxd"]).ok().to_string();
     assert!(
         list.lines()

@@ -97,14 +97,11 @@ fn by_machine_name() {
     let pid = m.leader();
     assert_eq!(run(&["resolve", "-t", "nspawn", &m.name]).ok().trim(), pid);
     assert_eq!(
-        run(&[
+        sh(
             "attach",
             &m.name,
-            "--",
-            "sh",
-            "-c",
-            "hostname; cat /var/lib/cntr/etc/ct-marker"
-        ])
+            "hostname; cat /var/lib/cntr/etc/ct-marker",
+        )
         .ok(),
         format!("{}\ninside-ct\n", m.name)
     );

@@ -5,85 +5,25 @@
 mod common;
 use common::*;
 use std::process::Command;
-
-fn podman(args: &[&str]) -> Run {
-    let (Ok(root), Ok(runroot)) = (
-        std::env::var("CNTR_PODMAN_ROOT"),
-        std::env::var("CNTR_PODMAN_RUNROOT"),
-    ) else {
-        panic!("no podman roots: run `eval \"$(scripts/engines start)\"` (scripts/test does)");
-    };
-    Run::from(
-        Command::new("podman")
-            .args(["--root", &root, "--runroot", &runroot])
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
-struct Podman {
-    id: String,
-    name: String,
-}
-
-impl Podman {
-    fn run(name: &str) -> Podman {
-        need_root();
-        let r = podman(&[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--name",
-            name,
-            "--hostname",
-            &format!("p-{name}"),
-            "cntr-busybox:test",
-            "/bin/sleep",
-            "infinity",
-        ]);
-        let id = r.ok().trim().to_string();
-        assert_eq!(id.len(), 64, "{}", r.stderr);
-        Podman {
-            id,
-            name: name.to_string(),
-        }
-    }
-
-    fn pid(&self) -> String {
-        podman(&["inspect", "--format", "{{.State.Pid}}", &self.id])
-            .ok()
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        let _ = podman(&["rm", "-f", "-t", "0", &self.id]);
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn by_name_id_and_prefix() {
     let host = HostState::take();
-    let p = Podman::run(&format!("cntr-pod-{}", std::process::id()));
-    let pid = p.pid();
+    let name = format!("cntr-pod-{}", std::process::id());
+    let p = Engine::Podman.run(&name, &["--hostname", &format!("p-{name}")]);
+    let pid = p.pid().to_string();
     for target in [p.name.as_str(), p.id.as_str(), &p.id[..12]] {
         assert_eq!(
             run(&["resolve", "-t", "podman", target]).ok().trim(),
             pid,
             "{target}"
         );
-        let r = run(&[
+        let r = sh(
             "attach",
             target,
-            "--",
-            "sh",
-            "-c",
             "hostname; cat /var/lib/cntr/etc/ct-marker; cat /proc/self/cgroup",
-        ]);
+        );
         let text = r.ok();
         assert!(
             text.starts_with(&format!("p-{}\ninside-ct\n", p.name)),
@@ -112,15 +52,22 @@ fn by_name_id_and_prefix() {
     host.check();
 }
 
-/// Podman as the rootless user `scripts/engines` made (`CNTR_PODMAN_USER`).
-fn rootless(args: &str) -> Run {
+/// The rootless user `scripts/engines` made (`CNTR_PODMAN_USER`), and
+/// its uid.
+fn rootless_user() -> (String, String) {
     let user = std::env::var("CNTR_PODMAN_USER")
         .expect("no rootless user: run `eval \"$(scripts/engines start)\"` (scripts/test does)");
-    let conf = std::env::var("CONTAINERS_CONF").unwrap();
     let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
         .ok()
         .trim()
         .to_string();
+    (user, uid)
+}
+
+/// Podman as the rootless user.
+fn rootless(args: &str) -> Run {
+    let (user, uid) = rootless_user();
+    let conf = std::env::var("CONTAINERS_CONF").unwrap();
     let script =
         format!("cd && XDG_RUNTIME_DIR=/run/user/{uid} CONTAINERS_CONF={conf} podman {args}");
     Run::from(
@@ -131,31 +78,58 @@ fn rootless(args: &str) -> Run {
     )
 }
 
+/// A running container of the rootless user, removed on drop.
+struct Rootless {
+    name: String,
+    id: String,
+    pid: String,
+    user: String,
+    uid: String,
+}
+
+impl Rootless {
+    fn run(name: &str) -> Rootless {
+        need_root();
+        let (user, uid) = rootless_user();
+        let id = rootless(&format!(
+            "run -d --network none --name {name} cntr-busybox:test /bin/sleep infinity"
+        ))
+        .ok()
+        .trim()
+        .to_string();
+        // Made before its PID is asked for: removed on drop from here on.
+        let mut c = Rootless {
+            name: name.to_string(),
+            id,
+            pid: String::new(),
+            user,
+            uid,
+        };
+        c.pid = rootless(&format!("inspect --format '{{{{.State.Pid}}}}' {name}"))
+            .ok()
+            .trim()
+            .to_string();
+        c
+    }
+}
+
+impl Drop for Rootless {
+    fn drop(&mut self) {
+        let _ = rootless(&format!("rm -f -t 0 {}", self.name));
+    }
+}
+
 #[test]
 fn a_users_rootless_container_by_name() {
-    need_root();
-    let name = format!("cntr-rl-{}", std::process::id());
-    let id = rootless(&format!(
-        "run -d --network none --name {name} cntr-busybox:test /bin/sleep infinity"
-    ))
-    .ok()
-    .trim()
-    .to_string();
-    let pid = rootless(&format!("inspect --format '{{{{.State.Pid}}}}' {name}"))
-        .ok()
-        .trim()
-        .to_string();
-    let user = std::env::var("CNTR_PODMAN_USER").unwrap();
-    let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
-        .ok()
-        .trim()
-        .to_string();
+    let c = Rootless::run(&format!("cntr-rl-{}", std::process::id()));
+    let (name, id, pid) = (c.name.as_str(), c.id.as_str(), c.pid.as_str());
+    let (user, uid) = (c.user.as_str(), c.uid.as_str());
     // By the user's name (CNTR_PODMAN_USER), or as through sudo.
-    assert_eq!(run(&["resolve", "-t", "podman", &name]).ok().trim(), pid);
+    assert_eq!(run(&["resolve", "-t", "podman", name]).ok().trim(), pid);
     let sudo = Run::from(
         command(&["resolve", &id[..12]])
             .env_remove("CNTR_PODMAN_USER")
-            .env("SUDO_UID", &uid)
+            .env("SUDO_UID", uid)
             .output()
             .unwrap(),
     );
@@ -165,8 +139,8 @@ fn a_users_rootless_container_by_name() {
         command(&[
             "attach",
             "--owner",
-            &user,
-            &name,
+            user,
+            name,
             "--",
             "cat",
             "/var/lib/cntr/etc/ct-marker",
@@ -178,7 +152,7 @@ fn a_users_rootless_container_by_name() {
     assert_eq!(r.ok(), "inside-ct\n");
     // Root's own podman does not see it, and neither does cntr unasked.
     let r = Run::from(
-        command(&["resolve", &name])
+        command(&["resolve", name])
             .env_remove("CNTR_PODMAN_USER")
             .output()
             .unwrap(),
@@ -187,34 +161,9 @@ fn a_users_rootless_container_by_name() {
     // Root in the user's namespace is the user on the host's side: the
     // attach session runs as that uid (see cntr(1), SECURITY); exec runs
     // as root inside.
-    let r = run(&[
-        "attach",
-        &name,
-        "--",
-        "sh",
-        "-c",
-        "id -u; cat /var/lib/cntr/etc/ct-marker",
-    ]);
+    let r = sh("attach", name, "id -u; cat /var/lib/cntr/etc/ct-marker");
     assert_eq!(r.ok(), format!("{uid}\ninside-ct\n"));
-    let r = run(&[
-        "exec",
-        &name,
-        "--",
-        "sh",
-        "-c",
-        "id -u; cat /etc/ct-marker; cat /proc/self/uid_map",
-    ]);
-    let text = r.ok();
-    assert!(text.starts_with("0\ninside-ct\n"), "{text}");
-    assert!(
-        !text
-            .lines()
-            .nth(2)
-            .unwrap_or("")
-            .trim()
-            .starts_with("0          0"),
-        "exec runs in the user's namespace: {text}"
-    );
+    exec_runs_in_its_user_namespace(name);
     rootless(&format!("rm -f -t 0 {name}")).ok();
 }
 
@@ -232,41 +181,17 @@ impl Drop for Restore {
 /// root's cntr into it.
 #[test]
 fn a_forged_rootless_pid_file_is_refused() {
-    need_root();
-    let name = format!("cntr-forged-{}", std::process::id());
-    let id = rootless(&format!(
-        "run -d --network none --name {name} cntr-busybox:test /bin/sleep infinity"
-    ))
-    .ok()
-    .trim()
-    .to_string();
-    struct Gone(String);
-    impl Drop for Gone {
-        fn drop(&mut self) {
-            let _ = rootless(&format!("rm -f -t 0 {}", self.0));
-        }
-    }
-    let _gone = Gone(name.clone());
-    let pid = rootless(&format!("inspect --format '{{{{.State.Pid}}}}' {name}"))
-        .ok()
-        .trim()
-        .to_string();
-    let user = std::env::var("CNTR_PODMAN_USER").unwrap();
-    let uid = Run::from(Command::new("id").args(["-u", &user]).output().unwrap())
-        .ok()
-        .trim()
-        .to_string();
+    let c = Rootless::run(&format!("cntr-forged-{}", std::process::id()));
+    let (name, id, pid) = (c.name.as_str(), c.id.as_str(), c.pid.as_str());
+    let (user, uid) = (c.user.as_str(), c.uid.as_str());
     let runroot = std::path::PathBuf::from(format!("/run/user/{uid}/containers"));
     let userdata = std::fs::read_dir(&runroot)
         .unwrap()
         .flatten()
-        .map(|d| d.path().join(&id).join("userdata"))
+        .map(|d| d.path().join(id).join("userdata"))
         .find(|d| d.join("pidfile").exists())
         .expect("the container's run files");
-    assert_eq!(
-        run(&["resolve", "-t", "podman", &name]).ok().trim(),
-        pid.as_str()
-    );
+    assert_eq!(run(&["resolve", "-t", "podman", name]).ok().trim(), pid);
 
     // A process of root's, whose parent is this test.
     let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
@@ -281,7 +206,7 @@ fn a_forged_rootless_pid_file_is_refused() {
         .collect();
     std::fs::write(&files[0].0, &forged).unwrap();
     std::fs::write(&files[1].0, std::process::id().to_string()).unwrap();
-    let r = run(&["attach", "-t", "podman", &name, "--", "true"]);
+    let r = run(&["attach", "-t", "podman", name, "--", "true"]);
     let list = run(&["resolve", "--list"]);
     drop(files);
     let _ = sleeper.kill();
@@ -294,14 +219,11 @@ fn a_forged_rootless_pid_file_is_refused() {
             &id[..12]
         )
     );
-    assert!(!list.ok().contains(&name), "{}", list.stdout);
+    assert!(!list.ok().contains(name), "{}", list.stdout);
     // Put back, the files name the container again.
+    assert_eq!(run(&["resolve", "-t", "podman", name]).ok().trim(), pid);
     assert_eq!(
-        run(&["resolve", "-t", "podman", &name]).ok().trim(),
-        pid.as_str()
-    );
-    assert_eq!(
-        run(&["attach", &name, "--", "cat", "/var/lib/cntr/etc/ct-marker"]).ok(),
+        run(&["attach", name, "--", "cat", "/var/lib/cntr/etc/ct-marker"]).ok(),
         "inside-ct\n"
     );
 }
@@ -358,35 +280,20 @@ fn a_hostile_container_list_is_cheap() {
         std::fs::create_dir_all(root.join("overlay-containers")).unwrap();
         std::fs::write(root.join("overlay-containers/containers.json"), &text).unwrap();
         drop(text);
-        let rss = dir.join(format!("{what}.rss"));
-        let start = std::time::Instant::now();
-        let out = Command::new("/usr/bin/time")
-            .arg("-f")
-            .arg("%M")
-            .arg("-o")
-            .arg(&rss)
-            .arg(cntr_bin())
-            .args(["resolve", "-t", "podman", "0"])
-            .env("CNTR_PODMAN_ROOT", &root)
+        let mut c = command(&["resolve", "-t", "podman", "0"]);
+        c.env("CNTR_PODMAN_ROOT", &root)
             .env("CNTR_PODMAN_RUNROOT", dir.join("run"))
             .env_remove("CNTR_PODMAN_USER")
-            .env_remove("SUDO_UID")
-            .output()
-            .unwrap();
-        let took = start.elapsed();
-        let r = Run::from(out);
-        let kib: u64 = std::fs::read_to_string(&rss)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+            .env_remove("SUDO_UID");
+        let Measured {
+            run: r,
+            rss_kib: kib,
+            took,
+        } = measured(c, Duration::from_secs(10));
         assert_eq!(r.code, 125, "{what}: {}", r.stdout);
         assert_eq!(r.stderr.lines().count(), 1, "{what}: {}", r.stderr);
         // The list itself is read whole (16 MiB); beyond that, little.
         assert!(kib < 40 << 10, "{what}: {kib} KiB");
-        assert!(took < std::time::Duration::from_secs(3), "{what}: {took:?}");
+        assert!(took < Duration::from_secs(3), "{what}: {took:?}");
     }
 }

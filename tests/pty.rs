@@ -38,6 +38,24 @@ fn under_terminal(script: &str) -> Run {
 
 static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+/// The lines of what the terminal showed, without the `\r` of its line
+/// ends.
+fn lines(r: &Run) -> Vec<&str> {
+    r.stdout.lines().map(|l| l.trim_end_matches('\r')).collect()
+}
+
+/// The lines `stty -g` printed: the terminal's settings, as hex fields
+/// between colons.
+fn settings(r: &Run) -> Vec<&str> {
+    lines(r)
+        .into_iter()
+        .filter(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            f.len() > 4 && f.iter().all(|x| u64::from_str_radix(x, 16).is_ok())
+        })
+        .collect()
+}
+
 #[test]
 fn fresh_terminal_with_size_and_status() {
     let ct = Container::start(Variant::Docker);
@@ -45,7 +63,7 @@ fn fresh_terminal_with_size_and_status() {
         "stty rows 33 cols 77; tty; \"$CNTR\" attach {} -- sh -c 'tty; stty size; ls -l /proc/self/fd/ | grep -c ptmx; exit 5'",
         ct.pid
     ));
-    let lines: Vec<&str> = r.stdout.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let lines = lines(&r);
     assert_eq!(r.code, 5, "{}", r.stdout);
     assert!(lines[0].starts_with("/dev/pts/"), "{:?}", lines);
     assert!(
@@ -63,7 +81,7 @@ fn exec_gets_a_terminal_too() {
         "\"$CNTR\" exec {} -- sh -c 'tty; echo $TERM'",
         ct.pid
     ));
-    let lines: Vec<&str> = r.stdout.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let lines = lines(&r);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(lines[0].starts_with("/dev/pts/"), "{lines:?}");
     assert_eq!(lines[1], "xterm-test");
@@ -99,9 +117,9 @@ fn a_terminal_on_stdin_alone_is_replaced_too() {
 }
 
 /// The user's terminal settings are the same after cntr as before, however
-/// it ends: normal exit, an error of the command, cntr itself failing,
-/// SIGTERM, SIGHUP and SIGINT to cntr, the command killed, the container
-/// killed.
+/// it ends: normal exit, an error of the command, SIGTERM, SIGHUP and
+/// SIGINT to cntr, the command killed, the container killed (and cntr
+/// failing after cntr-pty: [`cntr_failing_on_its_terminal`]).
 #[test]
 fn terminal_settings_come_back() {
     let ct = Container::start(Variant::Docker);
@@ -114,7 +132,6 @@ fn terminal_settings_come_back() {
             format!("\"$CNTR\" attach {} -- sh -c 'exit 3'", ct.pid),
             "error exit",
         ),
-        ("\"$CNTR\" attach 999999 -- true".to_string(), "cntr failed"),
         (
             format!(
                 "\"$CNTR\" attach {} -- sleep 30 & sleep 1; kill -TERM $!; wait",
@@ -157,18 +174,86 @@ fn terminal_settings_come_back() {
         ),
     ] {
         let r = under_terminal(&format!("stty -g; {run_it}; stty -g"));
-        let lines: Vec<&str> = r
-            .stdout
-            .lines()
-            .map(|l| l.trim_end_matches('\r'))
-            .filter(|l| l.contains(':'))
-            .collect();
-        assert!(lines.len() >= 2, "{why}: {}", r.stdout);
+        let settings = settings(&r);
+        assert!(settings.len() >= 2, "{why}: {}", r.stdout);
         assert_eq!(
-            lines.first(),
-            lines.last(),
+            settings.first(),
+            settings.last(),
             "{why}: terminal settings changed"
         );
+    }
+}
+
+/// cntr failing in a link after cntr-pty, once the pseudo-terminal is
+/// made and the user's terminal is in raw mode: the user's settings come
+/// back, the error is one line, relayed from the pseudo-terminal, and the
+/// status is 125. First the attach chain with a shell put in after
+/// cntr-pty (`-k` hands the fds on through it), which prints its terminal
+/// before it execs the rest of the chain: a fresh one, not the user's,
+/// so cntr-pty did run. Then `cntr attach` itself, failing in the same
+/// link, after cntr-pty as its `-n` shows.
+#[test]
+fn cntr_failing_on_its_terminal() {
+    let ct = Container::start(Variant::Docker);
+    let base = "/etc/hostname";
+    let rest = format!(
+        "\"$CNTR\" nsenter --all-but-mount --no-user cntr-mount-tree --base {base} cntr-inherit true"
+    );
+    let why = format!("cntr-mount-tree: base dir {base} is not a directory (or is a symlink)");
+    for (run_it, chain) in [
+        (
+            format!(
+                "\"$CNTR\" resolve {} cntr-pty -k sh -c 'tty; exec {rest}'",
+                ct.pid
+            ),
+            false,
+        ),
+        (
+            format!(
+                "\"$CNTR\" attach -n {pid} -- true; CNTR_BASE_DIR={base} \"$CNTR\" attach {pid} -- true",
+                pid = ct.pid
+            ),
+            true,
+        ),
+    ] {
+        let r = under_terminal(&format!(
+            "tty; stty -g; {run_it}; echo \"status=$?\"; stty -g"
+        ));
+        let lines = lines(&r);
+        let what = format!("{run_it}: {lines:?}");
+        let settings = settings(&r);
+        assert!(settings.len() >= 2, "{what}");
+        assert_eq!(
+            settings.first(),
+            settings.last(),
+            "terminal settings changed: {what}"
+        );
+        assert!(lines.contains(&"status=125"), "{what}");
+        // Beside what the script prints (terminal names, settings, the
+        // status, the dry run's chain), cntr's one line.
+        let said: Vec<&&str> = lines
+            .iter()
+            .filter(|l| {
+                !(l.starts_with("/dev/pts/")
+                    || settings.contains(l)
+                    || l.starts_with("status=")
+                    || l.starts_with("cntr-resolve "))
+            })
+            .collect();
+        assert_eq!(said, [&why.as_str()], "one line: {what}");
+        if chain {
+            let dry = lines.iter().find(|l| l.starts_with("cntr-resolve ")).unwrap();
+            let at = |w: &str| dry.find(w).unwrap_or_else(|| panic!("no {w}: {dry}"));
+            assert!(at(" cntr-pty ") < at(" cntr-mount-tree "), "{dry}");
+        } else {
+            let outer = lines[0];
+            let inner = lines.iter().filter(|l| l.starts_with("/dev/pts/")).nth(1);
+            assert!(outer.starts_with("/dev/pts/"), "{what}");
+            assert!(
+                inner.is_some_and(|t| *t != outer),
+                "the rest of the chain did not run on a fresh terminal: {what}"
+            );
+        }
     }
 }
 

@@ -12,30 +12,6 @@ use common::*;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-/// A runc root that says container `id` runs as `pid`.
-struct FakeRunc {
-    root: PathBuf,
-}
-
-impl FakeRunc {
-    fn new(id: &str, pid: i32) -> FakeRunc {
-        let root = std::env::temp_dir().join(format!("cntr-races-{id}"));
-        std::fs::create_dir_all(root.join(id)).unwrap();
-        std::fs::write(
-            root.join(id).join("state.json"),
-            format!("{{\"id\": \"{id}\", \"init_process_pid\": {pid}}}"),
-        )
-        .unwrap();
-        FakeRunc { root }
-    }
-}
-
-impl Drop for FakeRunc {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 /// An unrelated host process that holds PID `pid` (now free): the kernel
 /// hands out the PID after `ns_last_pid` next, so set it and fork until
 /// the PID is ours (another process may take it first).
@@ -72,7 +48,7 @@ fn marker(front: &str, name: &str) -> (String, PathBuf) {
 }
 
 /// `cntr FRONT -t runc NAME -- touch MARKER`.
-fn session(front: &str, runc: &FakeRunc, name: &str, marker: &str) -> Command {
+fn session(front: &str, runc: &RuncRoot, name: &str, marker: &str) -> Command {
     let mut c = command(&[front, "-t", "runc", name, "--", "touch", marker]);
     c.env("CNTR_RUNC_ROOT", &runc.root);
     c
@@ -90,7 +66,7 @@ fn a_reused_pid_is_never_entered() {
         for point in ["resolved", "pinned"] {
             let mut ct = Container::start(Variant::Docker);
             let pid = ct.pid;
-            let runc = FakeRunc::new(&ct.name, pid);
+            let runc = RuncRoot::new(&ct.name, pid);
             let (inside, marker) = marker(front, &ct.name);
             // Unpaused, the same command works: the fake engine is right.
             let ok = session(front, &runc, &ct.name, &inside).output().unwrap();

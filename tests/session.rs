@@ -12,9 +12,9 @@ use common::*;
 /// The host's `strace -p` and `gdb -p` attach to the container's init
 /// from an attach session, for a root target, a non-root one and the root
 /// of a user-namespaced container: the session's CAP_SYS_PTRACE in the
-/// host's user namespace covers every process of the container. (The
-/// session of a non-root target used to live in a user namespace of its
-/// own, below the container's processes' one: strace got EPERM.)
+/// host's user namespace covers every process of the container. (A
+/// session in a user namespace of its own, for a non-root target, would
+/// hold CAP_SYS_PTRACE only there: strace would get EPERM.)
 #[test]
 fn host_debuggers_attach_to_the_containers_processes() {
     for v in [Variant::Docker, Variant::User, Variant::Userns] {
@@ -146,8 +146,8 @@ fn resolve_json_says_whether_the_door_is_closed() {
 /// The survey covers the whole container, not the target alone: a
 /// container whose init holds every capability gets a warning naming that
 /// init also when the session's target is a process that runs as uid 1000
-/// with every capability set emptied, bounding set included (the old
-/// check looked at the target's bounding set only, and said nothing).
+/// with every capability set emptied, bounding set included (the
+/// target's own bounding set would say nothing).
 #[test]
 fn a_tracer_beside_the_target_is_named() {
     let ct = Container::start_private(Variant::Full, |_| {}, &[], &[]);

@@ -280,12 +280,12 @@ impl Container {
 
     /// `cntr attach PID -- sh -c SCRIPT`, as the tests' caller would.
     pub fn attach_sh(&self, script: &str) -> Run {
-        run(&["attach", &self.pid.to_string(), "--", "sh", "-c", script])
+        sh("attach", &self.pid.to_string(), script)
     }
 
     /// `cntr exec PID -- sh -c SCRIPT` (the container's busybox sh).
     pub fn exec_sh(&self, script: &str) -> Run {
-        run(&["exec", &self.pid.to_string(), "--", "sh", "-c", script])
+        sh("exec", &self.pid.to_string(), script)
     }
 
     pub fn stop(&mut self) {
@@ -362,6 +362,68 @@ pub fn command_of(bin: &Path, args: &[impl AsRef<OsStr>]) -> Command {
 /// Runs `cntr ARGS...` with no stdin and collects its output.
 pub fn run(args: &[&str]) -> Run {
     Run::from(command(args).output().unwrap())
+}
+
+/// `cntr FRONT TARGET -- sh -c SCRIPT`: attach runs the host's sh, exec
+/// the container's.
+pub fn sh(front: &str, target: &str, script: &str) -> Run {
+    run(&[front, target, "--", "sh", "-c", script])
+}
+
+/// What a measured run of cntr did, how long it took, and its peak RSS in
+/// KiB.
+pub struct Measured {
+    pub run: Run,
+    pub rss_kib: i64,
+    pub took: Duration,
+}
+
+/// Runs `c`, a cntr command as [`command`] makes it (its program,
+/// arguments and environment are taken over), under GNU time(1) for its
+/// peak RSS (the peak RSS of a direct child of the test would count the
+/// test's own), with no stdin; fails the test after `limit`.
+pub fn measured(c: Command, limit: Duration) -> Measured {
+    let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id());
+    let rss = std::env::temp_dir().join(format!("cntr-rss-{tag}"));
+    let start = Instant::now();
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(c.get_program())
+        .args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    let mut child = t
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let done = wait_for(limit.as_secs(), || child.try_wait().unwrap());
+    if done.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_file(&rss);
+        panic!("{:?} took more than {limit:?}", c.get_args());
+    }
+    let took = start.elapsed();
+    let run = Run::from(child.wait_with_output().unwrap());
+    let rss_kib = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&rss);
+    Measured { run, rss_kib, took }
 }
 
 /// Runs `cntr ARGS...` with `input` on stdin.
@@ -496,6 +558,88 @@ impl HostState {
     }
 }
 
+/// The host's cgroup hierarchies mounted at their root: filesystem type
+/// (`cgroup` or `cgroup2`), super options and mount point.
+fn cgroup_mounts() -> Vec<(String, String, PathBuf)> {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    mi.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let dash = f.iter().position(|&w| w == "-")?;
+            let fstype = *f.get(dash + 1)?;
+            ((fstype == "cgroup" || fstype == "cgroup2") && f[3] == "/").then(|| {
+                (
+                    fstype.to_string(),
+                    f.get(dash + 3).unwrap_or(&"").to_string(),
+                    PathBuf::from(f[4]),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The host's cgroup v2 mount point (`/sys/fs/cgroup` on a unified host,
+/// `/sys/fs/cgroup/unified` on a hybrid one); the test fails where there
+/// is none.
+pub fn cgroup2_root() -> PathBuf {
+    cgroup_mounts()
+        .into_iter()
+        .find(|(t, _, _)| t == "cgroup2")
+        .map(|(_, _, p)| p)
+        .expect("no cgroup v2 mounted: this test needs one (a hybrid host mounts it at /sys/fs/cgroup/unified)")
+}
+
+/// The cgroup v2 directory of `pid` on the host.
+pub fn cgroup2_of(pid: i32) -> PathBuf {
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let rel = cg
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("not in a cgroup v2");
+    cgroup2_root().join(rel.trim_start_matches('/'))
+}
+
+/// The cgroup v1 directories of `pid` on the host, one per hierarchy its
+/// `/proc/PID/cgroup` names (`/sys/fs/cgroup/CONTROLLER/...` on a hybrid
+/// host; none on a unified one). The test fails, naming it, when one of
+/// those hierarchies is not mounted, and when the host mounts a v1
+/// hierarchy that `pid` is not in (the ct harness puts its containers in
+/// every one).
+pub fn cgroup1_of(pid: i32) -> Vec<PathBuf> {
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let v1: Vec<(String, PathBuf)> = cgroup_mounts()
+        .into_iter()
+        .filter(|(t, _, _)| t == "cgroup")
+        .map(|(_, opts, p)| (opts, p))
+        .collect();
+    let mut dirs = Vec::new();
+    let mut used = Vec::new();
+    for line in cg.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, ctrls, rel) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
+        if ctrls.is_empty() {
+            continue;
+        }
+        let (i, (_, mnt)) = v1
+            .iter()
+            .enumerate()
+            .find(|(_, (opts, _))| ctrls.split(',').all(|c| opts.split(',').any(|o| o == c)))
+            .unwrap_or_else(|| {
+                panic!("process {pid} is in cgroup v1 hierarchy {ctrls}, which is not mounted")
+            });
+        used.push(i);
+        dirs.push(mnt.join(rel.trim_start_matches('/')));
+    }
+    for (i, (opts, mnt)) in v1.iter().enumerate() {
+        assert!(
+            used.contains(&i),
+            "process {pid} is not in the cgroup v1 hierarchy at {} ({opts})",
+            mnt.display()
+        );
+    }
+    dirs
+}
+
 /// The `Key:` lines of a `/proc/PID/status` text.
 pub fn status_lines<'a>(status: &'a str, keys: &[&str]) -> Vec<&'a str> {
     status
@@ -611,16 +755,154 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// `docker ARGS` against the dockerd `scripts/engines start` runs (its
-/// `DOCKER_HOST`); the test fails, it does not skip, when there is none.
-pub fn docker(args: &[&str]) -> Run {
+/// The `DOCKER_HOST` of the dockerd `scripts/engines start` runs; the
+/// test fails, it does not skip, when there is none.
+pub fn docker_host() -> String {
     let host = std::env::var("DOCKER_HOST").unwrap_or_default();
     let path = host.strip_prefix("unix://").unwrap_or("");
     assert!(
         std::path::Path::new(path).exists(),
         "no dockerd at DOCKER_HOST={host:?}: run `eval \"$(scripts/engines start)\"` (scripts/test does)"
     );
+    host
+}
+
+/// `docker ARGS` against the dockerd `scripts/engines start` runs.
+pub fn docker(args: &[&str]) -> Run {
+    docker_host();
     Run::from(Command::new("docker").args(args).output().unwrap())
+}
+
+/// `podman ARGS` as root, with the storage and run roots `scripts/engines
+/// start` gives (`CNTR_PODMAN_ROOT`, `CNTR_PODMAN_RUNROOT`); the test
+/// fails when they are not set.
+pub fn podman(args: &[&str]) -> Run {
+    let (Ok(root), Ok(runroot)) = (
+        std::env::var("CNTR_PODMAN_ROOT"),
+        std::env::var("CNTR_PODMAN_RUNROOT"),
+    ) else {
+        panic!("no podman roots: run `eval \"$(scripts/engines start)\"` (scripts/test does)");
+    };
+    Run::from(
+        Command::new("podman")
+            .args(["--root", &root, "--runroot", &runroot])
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// The engines with docker's command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+impl Engine {
+    /// `docker ARGS` or `podman ARGS`, as [`docker`] and [`podman`] run them.
+    pub fn cli(self, args: &[&str]) -> Run {
+        match self {
+            Engine::Docker => docker(args),
+            Engine::Podman => podman(args),
+        }
+    }
+
+    /// `ENGINE run -d --network none --name NAME OPTS... cntr-busybox:test
+    /// /bin/sleep infinity`: the busybox image `scripts/engines start`
+    /// imports, with no network.
+    pub fn run(self, name: &str, opts: &[&str]) -> EngineContainer {
+        need_root();
+        let mut args = vec!["run", "-d", "--network", "none", "--name", name];
+        args.extend_from_slice(opts);
+        args.extend(["cntr-busybox:test", "/bin/sleep", "infinity"]);
+        let r = self.cli(&args);
+        let id = r.ok().trim().to_string();
+        assert_eq!(id.len(), 64, "{}", r.stderr);
+        EngineContainer {
+            engine: self,
+            id,
+            name: name.to_string(),
+        }
+    }
+}
+
+/// A running container of docker or root's podman, removed on drop.
+pub struct EngineContainer {
+    pub engine: Engine,
+    pub id: String,
+    pub name: String,
+}
+
+impl EngineContainer {
+    /// Its PID on the host, as the engine says.
+    pub fn pid(&self) -> i32 {
+        self.engine
+            .cli(&["inspect", "--format", "{{.State.Pid}}", &self.id])
+            .ok()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for EngineContainer {
+    fn drop(&mut self) {
+        let _ = match self.engine {
+            Engine::Docker => docker(&["rm", "-f", &self.id]),
+            Engine::Podman => podman(&["rm", "-f", "-t", "0", &self.id]),
+        };
+    }
+}
+
+/// A runc root of the test's own whose state says container `id` runs as
+/// `pid`, so that the runc resolver (`CNTR_RUNC_ROOT`) names a harness
+/// container without any engine. Removed on drop.
+pub struct RuncRoot {
+    pub root: PathBuf,
+}
+
+impl RuncRoot {
+    pub fn new(id: &str, pid: i32) -> RuncRoot {
+        let root = std::env::temp_dir().join(format!("cntr-runc-{}-{id}", std::process::id()));
+        std::fs::create_dir_all(root.join(id)).unwrap();
+        std::fs::write(
+            root.join(id).join("state.json"),
+            format!("{{\"id\": \"{id}\", \"init_process_pid\": {pid}}}"),
+        )
+        .unwrap();
+        RuncRoot { root }
+    }
+}
+
+impl Drop for RuncRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// `cntr exec TARGET` runs as root of the container's own user namespace
+/// (LXD's instances, rootless podman's containers): `id -u` is 0, the
+/// files are the container's, and its uid 0 is not the host's (the first
+/// line of its uid_map does not map 0 to 0).
+pub fn exec_runs_in_its_user_namespace(target: &str) {
+    let r = sh(
+        "exec",
+        target,
+        "id -u; cat /etc/ct-marker; cat /proc/self/uid_map",
+    );
+    let text = r.ok();
+    assert!(text.starts_with("0\ninside-ct\n"), "{text}");
+    let map: Vec<&str> = text
+        .lines()
+        .nth(2)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert!(
+        map.len() == 3 && map[..2] != ["0", "0"],
+        "exec runs in the container's user namespace: {text}"
+    );
 }
 
 /// Fails the test unless cntr was built with its pause points (the
