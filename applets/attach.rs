@@ -3,7 +3,7 @@
 //! tree at the base dir. It runs the chain
 //!
 //! ```text
-//! cntr-resolve [--seccomp] TARGET [cntr-pty] cntr-nsenter --all-but-mount --no-user cntr-mount-tree [-w DIR] cntr-inherit [-u USER] [-e KEY=VALUE]... CMD
+//! cntr-resolve [--seccomp] [--tools SRC] TARGET [cntr-pty] cntr-nsenter --all-but-mount --no-user cntr-mount-tree [-w DIR] cntr-inherit [-u USER] [-e KEY=VALUE]... CMD
 //! ```
 //!
 //! in this process; `-n` prints that chain instead. `cntr exec` shares
@@ -19,7 +19,11 @@ const USAGE: &str = "\
 Usage: cntr attach [OPTIONS] TARGET [-- CMD [ARGS...]]
 Run the host's $SHELL (or CMD) inside the container's namespaces, with the container's files at the base dir.
 
-@OPTIONS@The base dir is $CNTR_BASE_DIR, else /var/lib/cntr.
+@OPTIONS@      --tools SRC          make the tools tree SRC the session's / instead of the
+                           host's: a directory, container:NAME or image:REF (a
+                           docker or podman image); writes to it go with the
+                           session; CMD defaults to sh, found with its PATH
+The base dir is $CNTR_BASE_DIR, else /var/lib/cntr.
 ";
 
 /// The options of attach and exec, which differ in their defaults only
@@ -77,12 +81,13 @@ struct Opts {
     env: Vec<OsString>,
     seccomp: Option<bool>,
     lsm_off: bool,
+    tools: Option<OsString>,
     dry_run: bool,
     target: OsString,
     cmd: Vec<OsString>,
 }
 
-fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
+fn parse(args: Vec<OsString>, mode: Mode) -> Result<Option<Opts>> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     let mut o = Opts::default();
@@ -117,6 +122,16 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                     Some("off") => true,
                     _ => return Err(Error::usage("--apparmor takes auto or off")),
                 }
+            }
+            Long("tools") if mode == Mode::Attach => {
+                let v = p.value()?;
+                cntr::tools::parse(&v)?;
+                o.tools = Some(v);
+            }
+            Long("tools") => {
+                return Err(Error::usage(
+                    "--tools is attach's: exec runs the container's own programs",
+                ))
             }
             Short('n') | Long("dry-run") => o.dry_run = true,
             Short('h') | Long("help") => return Ok(None),
@@ -171,7 +186,7 @@ fn env_file(path: &OsStr) -> Result<Vec<OsString>> {
 
 /// Parses the front end's command line, builds the chain and runs it.
 pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, head: &str) -> Result<u8> {
-    let Some(o) = parse(args)? else {
+    let Some(o) = parse(args, mode)? else {
         return help(&usage(head, mode));
     };
     drop(h);
@@ -202,6 +217,11 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
     // the container's filter was not written for.
     if o.seccomp.unwrap_or(mode == Mode::Exec) {
         c.push(w("--seccomp"));
+    }
+    // The tools tree is built here, in the host's namespaces, where its
+    // resolvers may run (see cntr-mount-tree).
+    if let Some(t) = &o.tools {
+        c.extend([w("--tools"), t.clone()]);
     }
     if o.target.as_bytes().starts_with(b"-") {
         c.push(w("--"));
@@ -242,6 +262,8 @@ fn chain(o: &Opts, mode: Mode, tty: bool) -> Vec<OsString> {
     }
     let cmd = if o.cmd.is_empty() {
         vec![match mode {
+            // The caller's shell is a host path; a tools tree has its own.
+            Mode::Attach if o.tools.is_some() => w("sh"),
             Mode::Attach => std::env::var_os("SHELL")
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| w("/bin/sh")),

@@ -22,12 +22,14 @@ Print the shell completion script for cntr.
 
 /// The options every script knows, spelled once here (the applets and
 /// resolvers come from their tables).
-const FRONT_OPTS: &str = "-u --user -w --workdir -e --env --env-file -t --type --owner --seccomp --apparmor -n --dry-run -h --help";
+const FRONT_OPTS: &str = "-u --user -w --workdir -e --env --env-file -t --type --owner --seccomp --apparmor --tools -n --dry-run -h --help";
 /// The options of attach and exec that take a value, skipped with it
 /// when the scripts look for the command and the target.
-const VALUED: &str = "-u|--user|-w|--workdir|-e|--env|--env-file|--owner|--seccomp|--apparmor";
+const VALUED: &str =
+    "-u|--user|-w|--workdir|-e|--env|--env-file|--owner|--seccomp|--apparmor|--tools";
 const LIST_OPTS: &str = "-t --type --owner --json -q --quiet -h --help";
-const RESOLVE_OPTS: &str = "-t --type --owner --seccomp --json --list -k --keep-fds -h --help";
+const RESOLVE_OPTS: &str =
+    "-t --type --owner --seccomp --tools --json --list -k --keep-fds -h --help";
 
 const BASH: &str = r#"# bash completion for cntr
 _cntr() {
@@ -52,6 +54,7 @@ _cntr() {
         --seccomp) COMPREPLY=($(compgen -W "on off" -- "$cur")); return 0 ;;
         --apparmor) COMPREPLY=($(compgen -W "auto off" -- "$cur")); return 0 ;;
         -w|--workdir|--env-file) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+        --tools) COMPREPLY=($(compgen -d -- "$cur") $(compgen -W "container: image:" -- "$cur")); return 0 ;;
         -u|--user|-e|--env|--owner) return 0 ;;
     esac
     if [ -z "$cmd" ]; then
@@ -101,6 +104,7 @@ _cntr() {
         --seccomp) compadd -- on off; return 0 ;;
         --apparmor) compadd -- auto off; return 0 ;;
         -w|--workdir|--env-file) _files; return 0 ;;
+        --tools) compadd -S '' -- container: image:; _files -/; return 0 ;;
         -u|--user|-e|--env|--owner) return 0 ;;
     esac
     if [[ -z $cmd ]]; then
@@ -143,7 +147,7 @@ function __cntr_words
             continue
         end
         switch $w
-            case -t --type -u --user -w --workdir -e --env --env-file --owner --seccomp --apparmor
+            case -t --type @VALUED_WORDS@
                 set skip 1
             case '-*'
             case '*'
@@ -196,6 +200,7 @@ complete -c cntr -n "__fish_seen_subcommand_from attach exec" -s w -l workdir -r
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -s e -l env -x
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -l env-file -r -F
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -l apparmor -x -a "auto off"
+complete -c cntr -n "__fish_seen_subcommand_from attach resolve" -l tools -x -a "(__fish_complete_directories) container: image:"
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -s n -l dry-run
 complete -c cntr -n "__fish_seen_subcommand_from list resolve" -l json
 complete -c cntr -n "__fish_seen_subcommand_from list" -s q -l quiet
@@ -232,6 +237,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         .replace("@APPLETS@", &applets.join(" "))
         .replace("@TYPES@", &types.join(" "))
         .replace("@VALUED@", VALUED)
+        .replace("@VALUED_WORDS@", &VALUED.replace('|', " "))
         .replace("@FRONT_OPTS@", FRONT_OPTS)
         .replace("@LIST_OPTS@", LIST_OPTS)
         .replace("@RESOLVE_OPTS@", RESOLVE_OPTS);

@@ -4,11 +4,17 @@
 //! `resolv.conf`, `passwd`, `group`, `localtime`) are shown over the
 //! host's, and `/proc` is the container's. Reads the handoff's pidfd and
 //! root; adds nothing; the shell starts in the base dir.
+//!
+//! With a tools tree (`--tools SRC`, or the handoff's `tools`), that tree
+//! is `/` in place of the host's, whose mounts are detached from the
+//! namespace: the same mounts go on top of it, and `/dev`, `/sys` and
+//! `/tmp` as a session needs them (see `crate::tools`).
 
 use crate::link::{help, next, Link};
 use cntr::error::{warn, Context, Error, Result};
 use cntr::handoff::Handoff;
 use cntr::mount::{attach, clone_tree};
+use cntr::tools::Source;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, CWD};
 use rustix::mount::{MountAttrFlags, MountPropagationFlags};
@@ -16,7 +22,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "\
-Usage: cntr-mount-tree [--base DIR] [-w DIR] PROG [ARGS...]
+Usage: cntr-mount-tree [--base DIR] [-w DIR] [--tools SRC] PROG [ARGS...]
 Private mount namespace with the container's root tree at the base dir and its identity files over the host's.
 
   -b, --base DIR       where the container's tree goes (default: $CNTR_BASE_DIR,
@@ -25,6 +31,12 @@ Private mount namespace with the container's root tree at the base dir and its i
   -w, --workdir DIR    start PROG in the container's DIR (an absolute path in
                        the container, shown under the base dir); default: the
                        base dir
+      --tools SRC      make the tools tree SRC the root instead of the host's /:
+                       a directory, container:NAME (found as --type says) or
+                       image:REF (docker overlay2 or podman overlay), writable
+                       through a tmpfs that goes with the session;
+                       container:NAME only with --target (else give --tools to
+                       cntr-resolve). A handed tools tree is used without it.
   -t, --target TARGET  resolve TARGET (name, id or PID) instead of using the handoff
       --type TYPES     resolvers to try for --target (see cntr-resolve)
       --owner USER     whose rootless podman containers --target also finds
@@ -46,10 +58,12 @@ const IDENTITY: [&str; 6] = [
 const IDENTITY_LIMIT: usize = 1 << 20;
 
 pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
-    let (mut base, mut workdir) = (None, None);
+    let (mut base, mut workdir, mut tools_src) = (None, None, None);
     let Some(link) = Link::parse(args, true, |opt, p| {
         if opt.is('b', "base") {
             base = Some(p.value()?);
+        } else if opt.is('\0', "tools") {
+            tools_src = Some(p.value()?);
         } else if opt.is('w', "workdir") {
             workdir = Some(crate::link::workdir(p.value()?)?);
         } else {
@@ -69,13 +83,39 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             base.to_string_lossy()
         )));
     }
-    let h = link.handoff(h)?;
+    let handed = link.target.is_none();
+    let mut h = link.handoff(h)?;
+    if let Some(src) = &tools_src {
+        // A handed target may mean cntr-nsenter ran: a resolver asked from
+        // the container's network namespace (an abstract socket, a daemon
+        // over TCP) would be answered by the container, and its PIDs are
+        // not the host's. Directories and images need no resolver.
+        if handed && matches!(cntr::tools::parse(src)?, Source::Container(_)) {
+            return Err(Error::usage(
+                "--tools container:NAME is resolved by cntr-resolve --tools, or by \
+                 cntr-mount-tree -t TARGET, in the host's namespaces",
+            ));
+        }
+        let q = cntr::engine::Query {
+            types: link.types.as_deref(),
+            owner: link.owner.as_deref(),
+            target: std::ffi::OsStr::new(""),
+        };
+        cntr::tools::hand(&mut h, src, &q)?;
+    }
+    let tools = match (h.tools.take(), h.tools_env.take()) {
+        (Some(tree), Some(env)) => Some((tree, cntr::tools::path_from_memfd(&env)?)),
+        _ => None,
+    };
     // Read before anything is mounted: a file refused here is only a
     // warning, and leaves nothing to undo.
     let files = read_identity(&h);
     private_namespace()?;
-    let base_fd = open_base(&base)?;
-    show_identity(&files, &base_fd)?;
+    if let Some((tree, _)) = &tools {
+        enter_tools(tree)?;
+    }
+    let base_fd = open_base(&base, tools.is_some())?;
+    show_identity(&files, &base_fd, tools.is_some())?;
     let tree = clone_container_root(&h)?;
     // On top of what is at the base dir now (the tmpfs, if any): base_fd
     // names the directory beneath, and a mount there would slide under.
@@ -84,6 +124,12 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     drop((tree, below, base_fd));
     let top = open_dir(&base)?;
     show_proc(&top)?;
+    if let Some((_, path)) = &tools {
+        show_dev(&top)?;
+        show_sys(&top)?;
+        show_tmp()?;
+        tools_env(path);
+    }
     match &workdir {
         // Inside the container's tree, its symlinks confined to it.
         Some(dir) => {
@@ -133,8 +179,13 @@ fn open_dir(path: &OsString) -> Result<OwnedFd> {
 /// (not a symlink) owned by root and writable by nobody else: cntr mounts
 /// onto it as root, and a directory another user controls could be
 /// swapped for something else between check and mount.
-fn open_base(base: &OsString) -> Result<OwnedFd> {
+fn open_base(base: &OsString, tools: bool) -> Result<OwnedFd> {
     let shown = base.to_string_lossy();
+    if tools {
+        // The tools tree may lack the directories above it: they are made
+        // in its tmpfs layer, and go with the session.
+        make_parents(base.as_bytes())?;
+    }
     match rustix::fs::mkdir(base.as_os_str(), Mode::from_raw_mode(0o755)) {
         Ok(()) | Err(rustix::io::Errno::EXIST) => {}
         Err(e) => return Err(Error::sys(format_args!("create base dir {shown}"), e)),
@@ -198,15 +249,39 @@ fn read_identity(h: &Handoff) -> Vec<(&'static str, Vec<u8>)> {
 /// Shows the container's identity files over the host's: they are written
 /// to a tmpfs mounted at the base dir (the container's tree is mounted
 /// over it later) and each is bound over the host's file. A host file that
-/// does not exist is not created.
-fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd) -> Result<()> {
+/// does not exist is not created; in a tools tree, which is the session's
+/// own, it is (and anything but a regular file or a directory there is
+/// replaced by one).
+fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd, tools: bool) -> Result<()> {
+    let regular = |path: &str| {
+        rustix::fs::stat(path).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+        })
+    };
+    if tools && !files.is_empty() {
+        make_parents(b"/etc/x")?;
+        for (name, _) in files {
+            let path = format!("/etc/{name}");
+            let is_dir = rustix::fs::lstat(path.as_str()).is_ok_and(|st| {
+                rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+            });
+            if !regular(&path) && !is_dir {
+                match rustix::fs::unlink(path.as_str()) {
+                    Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+                    Err(e) => return Err(Error::sys(format_args!("replace {path}"), e)),
+                }
+                rustix::fs::open(
+                    path.as_str(),
+                    OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o644),
+                )
+                .ctx(format_args!("create {path}"))?;
+            }
+        }
+    }
     let host: Vec<&(&str, Vec<u8>)> = files
         .iter()
-        .filter(|(name, _)| {
-            rustix::fs::stat(format!("/etc/{name}")).is_ok_and(|st| {
-                rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
-            })
-        })
+        .filter(|(name, _)| regular(&format!("/etc/{name}")))
         .collect();
     if host.is_empty() {
         return Ok(());
@@ -255,8 +330,11 @@ fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd) -> Result<()
 /// 4. return to our namespace (root and cwd become its root again, the
 ///    host's `/`).
 fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
-    let own = rustix::fs::open(
-        "/proc/thread-self/ns/mnt",
+    // Through the host's procfs: a tools tree's /proc is empty until the
+    // container's is mounted there.
+    let own = rustix::fs::openat(
+        &h.hostproc,
+        "thread-self/ns/mnt",
         OFlags::RDONLY | OFlags::CLOEXEC,
         Mode::empty(),
     )
@@ -306,4 +384,208 @@ fn show_proc(top: &OwnedFd) -> Result<()> {
     )
     .ctx("open /proc")?;
     attach(&tree, proc.as_fd(), "the container's /proc")
+}
+
+/// Makes every directory above the last component of absolute `path`
+/// that is missing (mode 0755), as `mkdir -p` would: in a tools tree,
+/// where everything lands on the session's own tmpfs.
+fn make_parents(path: &[u8]) -> Result<()> {
+    let mut at = 0;
+    while let Some(i) = path[at + 1..].iter().position(|&c| c == b'/') {
+        at += 1 + i;
+        let dir = std::ffi::OsStr::from_bytes(&path[..at]);
+        match rustix::fs::mkdir(dir, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => {
+                return Err(Error::sys(
+                    format_args!("create {} in the tools tree", dir.to_string_lossy()),
+                    e,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes the tools tree `/`: it is mounted over the host's `/` and
+/// entered, and `pivot_root(".", ".")` puts the host's root on top of it,
+/// where it is detached with everything mounted below it. The host's
+/// files are then in no mount of the namespace: not the session's to
+/// reach, by `..`, a second chroot or `/proc/PID/root` of a process left
+/// in the old root.
+fn enter_tools(tree: &OwnedFd) -> Result<()> {
+    rustix::mount::move_mount(
+        tree.as_fd(),
+        "",
+        CWD,
+        "/",
+        rustix::mount::MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )
+    .ctx("mount the tools tree")?;
+    rustix::process::fchdir(tree).ctx("enter the tools tree")?;
+    rustix::process::pivot_root(".", ".").ctx("make the tools tree the root")?;
+    rustix::mount::unmount(".", rustix::mount::UnmountFlags::DETACH)
+        .ctx("detach the host's root")?;
+    rustix::process::chdir("/").ctx("change to /")
+}
+
+/// The character devices a session's `/dev` holds, as every engine gives
+/// its containers (and the device cgroup the session joins allows): an
+/// allowlist, made here, never copied from the container's or the host's
+/// `/dev`.
+const DEVICES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+const MQUEUE_MAGIC: i64 = 0x1980_0202;
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// The container's mount at `path` below its tree `top`, if it is a
+/// filesystem of type `magic`.
+fn theirs(top: &OwnedFd, path: &str, magic: i64) -> Option<OwnedFd> {
+    clone_tree(top.as_fd(), path, MountAttrFlags::empty())
+        .ok()
+        .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == magic))
+}
+
+/// A fresh tmpfs of mode `mode` with the mount flags `attrs`.
+fn tmpfs(mode: &str, attrs: MountAttrFlags) -> Result<OwnedFd> {
+    let fs = cntr::mount::open_fs("tmpfs")?;
+    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", mode).ctx("configure the tmpfs")?;
+    cntr::mount::make_fs_with(&fs, "tmpfs", attrs)
+}
+
+/// Mounts `tree` at absolute `path` of the tools tree, making the
+/// directory if missing.
+fn mount_at(tree: &OwnedFd, path: &str, what: &str) -> Result<()> {
+    make_parents(format!("{path}/x").as_bytes())?;
+    let dir = rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(format_args!("open {path}"))?;
+    attach(tree, dir.as_fd(), what)
+}
+
+/// The session's `/dev` in a tools tree: a tmpfs with the devices of
+/// [`DEVICES`] and the usual links, the container's devpts at `/dev/pts`
+/// (a new instance if it has none), its `/dev/shm` (else a fresh one) and
+/// its `/dev/mqueue`, if any.
+fn show_dev(top: &OwnedFd) -> Result<()> {
+    let dev = tmpfs(
+        "0755",
+        MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+    )?;
+    for (name, major, minor) in DEVICES {
+        rustix::fs::mknodat(
+            &dev,
+            name,
+            rustix::fs::FileType::CharacterDevice,
+            Mode::from_raw_mode(0o666),
+            rustix::fs::makedev(major, minor),
+        )
+        .ctx(format_args!("create /dev/{name}"))?;
+        // The umask must not take from the mode.
+        rustix::fs::chmodat(
+            &dev,
+            name,
+            Mode::from_raw_mode(0o666),
+            rustix::fs::AtFlags::empty(),
+        )
+        .ctx(format_args!("set the mode of /dev/{name}"))?;
+    }
+    for (name, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        rustix::fs::symlinkat(to, &dev, name).ctx(format_args!("create /dev/{name}"))?;
+    }
+    for name in ["pts", "shm", "mqueue"] {
+        rustix::fs::mkdirat(&dev, name, Mode::from_raw_mode(0o755))
+            .ctx(format_args!("create /dev/{name}"))?;
+    }
+    mount_at(&dev, "/dev", "/dev")?;
+    let pts = match theirs(top, "dev/pts", DEVPTS_SUPER_MAGIC) {
+        Some(t) => {
+            // The container's tree came nodev; its terminals must open.
+            cntr::sys::mount_setattr_tree(
+                &t,
+                MountAttrFlags::empty(),
+                MountAttrFlags::MOUNT_ATTR_NODEV,
+                0,
+            )
+            .ctx("allow the container's terminals to open")?;
+            t
+        }
+        None => {
+            let fs = cntr::mount::open_fs("devpts")?;
+            rustix::mount::fsconfig_set_string(fs.as_fd(), "ptmxmode", "0666")
+                .ctx("configure the devpts")?;
+            rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", "0620")
+                .ctx("configure the devpts")?;
+            cntr::mount::make_fs_with(
+                &fs,
+                "devpts",
+                MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+            )?
+        }
+    };
+    mount_at(&pts, "/dev/pts", "/dev/pts")?;
+    let shm = match theirs(top, "dev/shm", TMPFS_MAGIC) {
+        Some(t) => t,
+        None => tmpfs(
+            "1777",
+            MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
+        )?,
+    };
+    mount_at(&shm, "/dev/shm", "/dev/shm")?;
+    if let Some(mq) = theirs(top, "dev/mqueue", MQUEUE_MAGIC) {
+        mount_at(&mq, "/dev/mqueue", "/dev/mqueue")?;
+    }
+    Ok(())
+}
+
+/// The container's `/sys` (with what its engine mounted and masked
+/// there) if it is a sysfs; else `/sys` stays the tools tree's: a fresh
+/// sysfs would show the host's devices to a container that was shown
+/// none.
+fn show_sys(top: &OwnedFd) -> Result<()> {
+    match theirs(top, "sys", SYSFS_MAGIC) {
+        Some(t) => mount_at(&t, "/sys", "the container's /sys"),
+        None => Ok(()),
+    }
+}
+
+/// A fresh `/tmp`: the tools tree's own is the image's or the
+/// toolbox's.
+fn show_tmp() -> Result<()> {
+    let t = tmpfs(
+        "1777",
+        MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
+    )?;
+    mount_at(&t, "/tmp", "/tmp")
+}
+
+/// The environment the chain goes on with in a tools tree: its `PATH`
+/// (which cntr-inherit passes as it passes the caller's), and a `SHELL`
+/// that exists there.
+fn tools_env(path: &[u8]) {
+    std::env::set_var("PATH", std::ffi::OsStr::from_bytes(path));
+    let shell_ok = std::env::var_os("SHELL").is_some_and(|s| {
+        s.as_bytes().starts_with(b"/")
+            && rustix::fs::access(s.as_os_str(), rustix::fs::Access::EXEC_OK).is_ok()
+    });
+    if !shell_ok {
+        std::env::set_var("SHELL", "/bin/sh");
+    }
 }

@@ -13,13 +13,16 @@ use cntr::proc::Process;
 use std::ffi::OsString;
 
 const USAGE: &str = "\
-Usage: cntr-resolve [-t TYPES] [--owner USER] [--seccomp] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
+Usage: cntr-resolve [-t TYPES] [--owner USER] [--seccomp] [--tools SRC] [--json] [-k] TARGET [PROG [ARGS...]] | --list [--json]
 Resolve a container name, id or PID to one verified process; print it, or run PROG with the handoff.
 
   -t, --type TYPES  comma list of resolvers to try: @TYPES@
       --owner USER  also find USER's rootless podman containers (name or uid)
       --seccomp     copy the target's seccomp filters into the handoff, for
                     cntr-inherit to apply (the target stops for microseconds)
+      --tools SRC   build the tools tree SRC (DIR, container:NAME or image:REF)
+                    into the handoff, for cntr-mount-tree to make the
+                    session's root (see cntr-mount-tree)
       --json        print one JSON object per line instead of the PID, with
                     what is known of the door of an attach session
                     (door_closed, ptrace_holders: see cntr(1), SECURITY)
@@ -34,6 +37,7 @@ struct Opts {
     types: Option<OsString>,
     owner: Option<String>,
     seccomp: bool,
+    tools: Option<OsString>,
     json: bool,
     keep: bool,
     list: bool,
@@ -53,6 +57,7 @@ fn parse(args: Vec<OsString>) -> Result<Option<Opts>> {
                 "cntr-resolve has no --user: the owner of rootless podman containers is --owner",
             )),
             Long("seccomp") => o.seccomp = true,
+            Long("tools") => o.tools = Some(p.value()?),
             Long("json") => o.json = true,
             Long("list") => o.list = true,
             Short('k') | Long("keep-fds") => o.keep = true,
@@ -76,9 +81,9 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     if o.list {
-        if !o.target.is_empty() || o.keep || o.seccomp {
+        if !o.target.is_empty() || o.keep || o.seccomp || o.tools.is_some() {
             return Err(Error::usage(
-                "--list takes no target, no --keep-fds and no --seccomp",
+                "--list takes no target, no --keep-fds, no --seccomp and no --tools",
             ));
         }
         let types = match &o.types {
@@ -95,11 +100,17 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         }
         return Ok(0);
     }
-    let r = cntr::engine::resolve(&cntr::engine::Query {
+    if o.tools.is_some() && o.rest.is_empty() {
+        return Err(Error::usage(
+            "--tools goes with PROG: it builds a tree for the chain",
+        ));
+    }
+    let q = cntr::engine::Query {
         types: o.types.as_deref(),
         owner: o.owner.as_deref(),
         target: &o.target,
-    })?;
+    };
+    let r = cntr::engine::resolve(&q)?;
     let filters = if o.seccomp {
         copy_seccomp(&r.process)?
     } else {
@@ -127,6 +138,9 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
     let mut h = Handoff::open(r.process)?;
     if let Some((f, _)) = filters {
         h.seccomp = Some(f.to_memfd()?);
+    }
+    if let Some(src) = &o.tools {
+        cntr::tools::hand(&mut h, src, &q)?;
     }
     next(o.rest, Some(h), o.keep)
 }

@@ -17,6 +17,8 @@
 //! | `cgroup` | the file that joins each of the target's cgroups (v1 `tasks`, v2 `cgroup.procs`), write-only; repeated | host side |
 //! | `cgroup2dir` | the target's cgroup v2 directory (`O_PATH`), to fork into | host side |
 //! | `seccomp` | the target's seccomp filters, in a sealed memfd (`cntr-resolve --seccomp`) | host side |
+//! | `tools` | the session's tools tree, a detached overlay (`--tools`, see `crate::tools`) | host side |
+//! | `toolsenv` | the tools tree's `PATH`, in a sealed memfd; only with `tools` | host side |
 //! | `hostproc` | the host's procfs (`O_PATH`), for comparing namespaces and late writes | host side |
 //!
 //! The set of names is closed: an unknown name, a repeated one (except
@@ -41,6 +43,7 @@ pub const SEALED: &str = "CNTR_SEALED";
 
 const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
 
 /// A verified target, as open descriptors.
 pub struct Handoff {
@@ -57,6 +60,11 @@ pub struct Handoff {
     /// them needs CAP_SYS_ADMIN over the host's user namespace), for the
     /// last link to install: a sealed memfd (see `crate::seccomp`).
     pub seccomp: Option<OwnedFd>,
+    /// The session's tools tree (`--tools`): a detached overlay, made on
+    /// the host's side (see `crate::tools`), for cntr-mount-tree to make
+    /// the session's root; with its `PATH` in a sealed memfd.
+    pub tools: Option<OwnedFd>,
+    pub tools_env: Option<OwnedFd>,
     /// The host's procfs: cntr's own namespaces are compared through it
     /// and late writes (LSM exec label, user namespace maps) go through it,
     /// since `/proc` may by then be the container's.
@@ -95,6 +103,8 @@ impl Handoff {
             cgroups: joins.files,
             cgroup2dir: joins.v2_dir,
             seccomp: None,
+            tools: None,
+            tools_env: None,
             hostproc,
         })
     }
@@ -132,6 +142,8 @@ impl Handoff {
         v.extend(self.cgroups.iter().map(AsRawFd::as_raw_fd));
         v.extend(self.cgroup2dir.iter().map(AsRawFd::as_raw_fd));
         v.extend(self.seccomp.iter().map(AsRawFd::as_raw_fd));
+        v.extend(self.tools.iter().map(AsRawFd::as_raw_fd));
+        v.extend(self.tools_env.iter().map(AsRawFd::as_raw_fd));
         v
     }
 
@@ -160,6 +172,10 @@ impl Handoff {
         if let Some(d) = &self.seccomp {
             put("seccomp", d.as_fd())?;
         }
+        if let (Some(t), Some(e)) = (&self.tools, &self.tools_env) {
+            put("tools", t.as_fd())?;
+            put("toolsenv", e.as_fd())?;
+        }
         put("hostproc", self.hostproc.as_fd())?;
         Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
     }
@@ -186,6 +202,8 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     let mut cgroups = Vec::new();
     let mut cgroup2dir = None;
     let mut seccomp = None;
+    let mut tools = None;
+    let mut tools_env = None;
     // First the syntax of every entry, then the fds: a malformed or
     // repeated entry is reported as such, whatever the fds are.
     let mut entries: Vec<(&str, i32)> = Vec::new();
@@ -197,7 +215,8 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         let fd = parse_fd(num).ok_or_else(|| bad(format!("malformed fd in {s:?}")))?;
         let name = match std::str::from_utf8(name) {
             Ok(
-                n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir" | "seccomp"),
+                n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir" | "seccomp"
+                | "tools" | "toolsenv"),
             ) => n,
             _ => return Err(bad(format!("unknown name in {s:?}"))),
         };
@@ -225,6 +244,8 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             "hostproc" => hostproc = Some(fd),
             "cgroup2dir" => cgroup2dir = Some(fd),
             "seccomp" => seccomp = Some(fd),
+            "tools" => tools = Some(fd),
+            "toolsenv" => tools_env = Some(fd),
             _ => cgroups.push(fd),
         }
     }
@@ -292,16 +313,20 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             "a cgroup v2 directory",
         )?;
     }
-    if let Some(f) = &seccomp {
-        // Sealed against writes: what cntr-resolve copied is what the last
-        // link installs.
+    // Sealed against writes: what cntr-resolve put there is what a later
+    // link reads.
+    for f in seccomp.iter().chain(&tools_env) {
+        kind(is_sealed(f), f, "a sealed memfd")?;
+    }
+    if let Some(t) = &tools {
         kind(
-            rustix::fs::fcntl_get_seals(f).is_ok_and(|s| {
-                s.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL)
-            }),
-            f,
-            "a sealed memfd",
+            is_dir_on(t, Some(OVERLAYFS_SUPER_MAGIC)),
+            t,
+            "an overlay's root directory",
         )?;
+    }
+    if tools.is_some() != tools_env.is_some() {
+        return Err(bad("tools and toolsenv go together".to_string()));
     }
     Ok(Handoff {
         target: Process { pid, pidfd, dir },
@@ -310,7 +335,58 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         cgroup2dir,
         hostproc,
         seccomp,
+        tools,
+        tools_env,
     })
+}
+
+/// Whether `fd` is sealed against writes and further seals.
+fn is_sealed(fd: &OwnedFd) -> bool {
+    rustix::fs::fcntl_get_seals(fd)
+        .is_ok_and(|s| s.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL))
+}
+
+/// `data` in a memfd sealed against every change, for the handoff: what a
+/// host-side link put there is what a later link reads, whatever runs
+/// between them.
+pub fn sealed_memfd(name: &str, data: &[u8]) -> Result<OwnedFd> {
+    let fd = rustix::fs::memfd_create(
+        name,
+        rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+    )
+    .ctx("create a memfd")?;
+    crate::sys::write_all(fd.as_fd(), data).ctx(format_args!("write {name}"))?;
+    rustix::fs::fcntl_add_seals(
+        &fd,
+        rustix::fs::SealFlags::WRITE
+            | rustix::fs::SealFlags::GROW
+            | rustix::fs::SealFlags::SHRINK
+            | rustix::fs::SealFlags::SEAL,
+    )
+    .ctx(format_args!("seal {name}"))?;
+    Ok(fd)
+}
+
+/// The contents of a memfd of [`sealed_memfd`], at most `limit` bytes;
+/// `what` names it in errors.
+pub fn read_sealed(fd: &OwnedFd, limit: usize, what: &str) -> Result<Vec<u8>> {
+    if !is_sealed(fd) {
+        return Err(Error::new(format!("the {what} fd is not sealed")));
+    }
+    let mut b = Vec::new();
+    let mut off = 0u64;
+    loop {
+        let mut chunk = [0u8; 4096];
+        let n = rustix::io::pread(fd, &mut chunk, off).ctx(format_args!("read the {what} fd"))?;
+        if n == 0 {
+            return Ok(b);
+        }
+        b.extend_from_slice(&chunk[..n]);
+        off += n as u64;
+        if b.len() > limit {
+            return Err(Error::new(format!("the {what} fd is too large")));
+        }
+    }
 }
 
 /// An fd number of `CNTR_FDS`: decimal digits only, no sign, no leading

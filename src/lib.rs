@@ -18,3 +18,4 @@ pub mod root;
 pub mod sealed;
 pub mod seccomp;
 pub mod sys;
+pub mod tools;

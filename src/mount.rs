@@ -99,9 +99,10 @@ pub fn clone_tree(dir: BorrowedFd<'_>, path: &str, set: MountAttrFlags) -> Resul
     let shown = if path.is_empty() { "/" } else { path };
     let tree = rustix::mount::open_tree(dir, path, flags)
         .ctx(format_args!("clone the mount tree at {shown}"))?;
-    crate::sys::mount_setattr_tree(&tree, set, crate::sys::MS_PRIVATE).ctx(format_args!(
-        "make the clone of the mount tree at {shown} private"
-    ))?;
+    crate::sys::mount_setattr_tree(&tree, set, MountAttrFlags::empty(), crate::sys::MS_PRIVATE)
+        .ctx(format_args!(
+            "make the clone of the mount tree at {shown} private"
+        ))?;
     Ok(tree)
 }
 
@@ -127,15 +128,25 @@ pub fn open_fs(fstype: &str) -> Result<OwnedFd> {
 
 /// The filesystem context `fs` made into a filesystem and mounted nowhere
 /// (`FSCONFIG_CMD_CREATE`, then fsmount(2)): `nosuid,nodev,noexec`, as
-/// every filesystem cntr makes is (nothing on it runs, as anyone).
+/// every filesystem cntr makes is unless it says otherwise (nothing on it
+/// runs, as anyone).
 pub fn make_fs(fs: &OwnedFd, fstype: &str) -> Result<OwnedFd> {
+    make_fs_with(
+        fs,
+        fstype,
+        MountAttrFlags::MOUNT_ATTR_NOSUID
+            | MountAttrFlags::MOUNT_ATTR_NODEV
+            | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+    )
+}
+
+/// [`make_fs`] with the mount flags `attrs`.
+pub fn make_fs_with(fs: &OwnedFd, fstype: &str, attrs: MountAttrFlags) -> Result<OwnedFd> {
     rustix::mount::fsconfig_create(fs.as_fd()).ctx(format_args!("create a {fstype}"))?;
     rustix::mount::fsmount(
         fs.as_fd(),
         rustix::mount::FsMountFlags::FSMOUNT_CLOEXEC,
-        MountAttrFlags::MOUNT_ATTR_NOSUID
-            | MountAttrFlags::MOUNT_ATTR_NODEV
-            | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+        attrs,
     )
     .ctx(format_args!("mount a {fstype}"))
 }

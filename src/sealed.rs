@@ -65,6 +65,7 @@ pub fn ensure(argv: &[OsString], h: &Handoff) -> Result<()> {
     crate::sys::mount_setattr_tree(
         &ro,
         rustix::mount::MountAttrFlags::MOUNT_ATTR_RDONLY,
+        rustix::mount::MountAttrFlags::empty(),
         crate::sys::MS_PRIVATE,
     )
     .ctx("make the bind of cntr's binary read-only")?;

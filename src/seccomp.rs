@@ -11,7 +11,7 @@
 //! no_new_privs, installing a filter needs CAP_SYS_ADMIN.
 
 use crate::error::{Context, Error, Result};
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use std::time::{Duration, Instant};
 
@@ -251,44 +251,12 @@ impl Filters {
     /// The filters in a sealed memfd, for the handoff: nobody can change
     /// them on their way to the last link.
     pub fn to_memfd(&self) -> Result<OwnedFd> {
-        let fd = rustix::fs::memfd_create(
-            "cntr-seccomp",
-            rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
-        )
-        .ctx("create a memfd")?;
-        crate::sys::write_all(fd.as_fd(), &self.to_bytes()).ctx("write the seccomp filters")?;
-        rustix::fs::fcntl_add_seals(
-            &fd,
-            rustix::fs::SealFlags::WRITE
-                | rustix::fs::SealFlags::GROW
-                | rustix::fs::SealFlags::SHRINK
-                | rustix::fs::SealFlags::SEAL,
-        )
-        .ctx("seal the seccomp filters")?;
-        Ok(fd)
+        crate::handoff::sealed_memfd("cntr-seccomp", &self.to_bytes())
     }
 
     /// Reads the filters back from a sealed memfd of [`Filters::to_memfd`].
     pub fn from_memfd(fd: &OwnedFd) -> Result<Filters> {
-        let seals = rustix::fs::fcntl_get_seals(fd).ctx("read the seals of the seccomp fd")?;
-        if !seals.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL) {
-            return Err(Error::new("the seccomp fd is not sealed"));
-        }
-        let size = MAX_TOTAL * 8 + 4 * (MAX_TOTAL + 1);
-        let mut b = Vec::new();
-        let mut off = 0u64;
-        loop {
-            let mut chunk = [0u8; 4096];
-            let n = rustix::io::pread(fd, &mut chunk, off).ctx("read the seccomp filters")?;
-            if n == 0 {
-                break;
-            }
-            b.extend_from_slice(&chunk[..n]);
-            off += n as u64;
-            if b.len() > size {
-                return Err(Error::new("the seccomp fd is too large"));
-            }
-        }
+        let b = crate::handoff::read_sealed(fd, MAX_TOTAL * 8 + 4 * (MAX_TOTAL + 1), "seccomp")?;
         Filters::from_bytes(&b).ok_or_else(|| Error::new("the seccomp fd holds no filters"))
     }
 }

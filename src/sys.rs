@@ -231,19 +231,25 @@ pub fn close_all_but(keep: &[RawFd]) -> Result<(), Errno> {
 pub const MS_PRIVATE: u64 = 1 << 18;
 
 /// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, attr)`, see
-/// mount_setattr(2): sets flags (`set`, `MOUNT_ATTR_*`) and, unless
-/// `propagation` is 0, the propagation type (`MS_PRIVATE`) on a whole
-/// (possibly detached) tree, in one call.
+/// mount_setattr(2): sets flags (`set`, `MOUNT_ATTR_*`), clears flags
+/// (`clear`) and, unless `propagation` is 0, sets the propagation type
+/// (`MS_PRIVATE`) on a whole (possibly detached) tree, in one call.
 pub fn mount_setattr_tree(
     fd: &OwnedFd,
     set: rustix::mount::MountAttrFlags,
+    clear: rustix::mount::MountAttrFlags,
     propagation: u64,
 ) -> Result<(), Errno> {
     use rustix::fd::AsRawFd;
     const AT_EMPTY_PATH: usize = 0x1000;
     const AT_RECURSIVE: usize = 0x8000;
     // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
-    let attr: [u64; 4] = [u64::from(set.bits()), 0, propagation, 0];
+    let attr: [u64; 4] = [
+        u64::from(set.bits()),
+        u64::from(clear.bits()),
+        propagation,
+        0,
+    ];
     // SAFETY: the path is an empty C string and attr is 32 valid bytes.
     check(unsafe {
         sc::syscall!(

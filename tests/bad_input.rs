@@ -414,13 +414,13 @@ fn missing_option_values() {
         &here,
         &words(&["resolve", "--list", "999999"]),
         "cntr-resolve",
-        "--list takes no target, no --keep-fds and no --seccomp",
+        "--list takes no target, no --keep-fds, no --seccomp and no --tools",
     );
     usage(
         &here,
         &words(&["resolve", "--list", "-k"]),
         "cntr-resolve",
-        "--list takes no target, no --keep-fds and no --seccomp",
+        "--list takes no target, no --keep-fds, no --seccomp and no --tools",
     );
 }
 

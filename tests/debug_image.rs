@@ -1,7 +1,8 @@
 //! The debug image that ships only cntr (Dockerfile: FROM scratch, the
 //! static release binary and its links), built offline with the real
-//! dockerd of `scripts/engines`, attaching to another container by PID and
-//! exec'ing in it by name, the way README's "Debug image" shows.
+//! dockerd of `scripts/engines`, attaching to another container by PID,
+//! exec'ing in it by name and attaching with a toolbox container's tools,
+//! the way README's "Debug image" shows.
 
 mod common;
 use common::*;

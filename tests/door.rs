@@ -84,7 +84,7 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -157,21 +157,31 @@ struct Cell {
     /// `attach -u`: the user the session runs as, and its uid in the
     /// container.
     user: Option<(&'static str, u32)>,
+    /// `attach --tools DIR`: the session's root is a tools tree (see
+    /// [`Scratch::with_tools`]).
+    tools: bool,
 }
 
 impl Cell {
     fn name(&self) -> String {
-        match self.user {
-            Some((u, _)) => format!("{:?}/{:?} -u {u}", self.layout, self.target),
-            None => format!("{:?}/{:?}", self.layout, self.target),
+        let mut n = format!("{:?}/{:?}", self.layout, self.target);
+        if let Some((u, _)) = self.user {
+            n.push_str(&format!(" -u {u}"));
         }
+        if self.tools {
+            n.push_str(" --tools");
+        }
+        n
     }
 
-    /// `attach [-u USER] TARGET -- ARGS...`.
-    fn attach<'a>(&self, target: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    /// `attach [-u USER] [--tools DIR] TARGET -- ARGS...`.
+    fn attach<'a>(&self, scratch: &'a Scratch, target: &'a str, args: &[&'a str]) -> Vec<&'a str> {
         let mut v = vec!["attach"];
         if let Some((u, _)) = self.user {
             v.extend(["-u", u]);
+        }
+        if let Some(t) = &scratch.tools {
+            v.extend(["--tools", t.to_str().unwrap()]);
         }
         v.extend([target, "--"]);
         v.extend(args);
@@ -234,8 +244,15 @@ impl Cell {
 /// A host directory for one cell, removed on drop: the programs that
 /// the session and the decoys run, as symlinks named for what they are
 /// (a process's comm is the name it was executed by), and the secrets.
+/// It lies outside `/tmp`, which a tools session has fresh.
 struct Scratch {
     dir: PathBuf,
+    /// The tools tree of a `--tools` cell, inside `dir`: the test busybox
+    /// tree, holding at the same paths as on the host the programs (the
+    /// static `hostile` as `door-hold`, `door-sess` a link to it, which
+    /// then sleeps) and a copy of each secret, so that the session holds
+    /// the same things either way.
+    tools: Option<PathBuf>,
 }
 
 /// A secret planted on the host: `dir/name-secret`, mode 600.
@@ -249,16 +266,35 @@ impl Scratch {
     fn new() -> Scratch {
         static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = PathBuf::from(format!("/tmp/cntr-door-{}-{n}", std::process::id()));
+        let dir = PathBuf::from(format!("/var/tmp/cntr-door-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
         for d in [&dir, &dir.join("bin")] {
             std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755))
                 .unwrap();
         }
-        let s = Scratch { dir };
+        let s = Scratch { dir, tools: None };
         std::os::unix::fs::symlink(hostile_bin(), s.dir.join("bin/door-hold")).unwrap();
         std::os::unix::fs::symlink("/bin/sleep", s.dir.join("bin/door-sess")).unwrap();
+        s
+    }
+
+    /// A scratch directory with a tools tree (see [`Scratch::tools`]).
+    fn with_tools() -> Scratch {
+        let mut s = Scratch::new();
+        let t = s.dir.join("tools");
+        let out = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(rootfs(0))
+            .arg(&t)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let bin = t.join(s.dir.strip_prefix("/").unwrap()).join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        copy_program(&hostile_bin(), &bin.join("door-hold"));
+        std::os::unix::fs::symlink("door-hold", bin.join("door-sess")).unwrap();
+        s.tools = Some(t);
         s
     }
 
@@ -267,7 +303,32 @@ impl Scratch {
         if !p.exists() {
             std::os::unix::fs::symlink("/bin/sleep", &p).unwrap();
         }
+        if let Some(t) = &self.tools {
+            let inner = t.join(p.strip_prefix("/").unwrap());
+            if std::fs::symlink_metadata(&inner).is_err() {
+                std::os::unix::fs::symlink("door-hold", &inner).unwrap();
+            }
+        }
         p.display().to_string()
+    }
+
+    /// Copies host file or directory `host` into the tools tree, if any,
+    /// at the same path, owner and mode.
+    fn mirror(&self, host: &Path) {
+        let Some(t) = &self.tools else {
+            return;
+        };
+        use std::os::unix::fs::MetadataExt;
+        let inner = t.join(host.strip_prefix("/").unwrap());
+        std::fs::create_dir_all(inner.parent().unwrap()).unwrap();
+        let m = std::fs::metadata(host).unwrap();
+        if m.is_dir() {
+            std::fs::create_dir(&inner).unwrap();
+        } else {
+            std::fs::copy(host, &inner).unwrap();
+        }
+        std::fs::set_permissions(&inner, m.permissions()).unwrap();
+        std::os::unix::fs::chown(&inner, Some(m.uid()), Some(m.gid())).unwrap();
     }
 
     /// `name/name-secret`, owned by `owner` (the one uid, as the host
@@ -284,6 +345,8 @@ impl Scratch {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .unwrap();
         std::os::unix::fs::chown(&path, Some(owner), Some(owner)).unwrap();
+        self.mirror(&dir);
+        self.mirror(&path);
         Planted {
             dir: dir.display().to_string(),
             path: path.display().to_string(),
@@ -544,8 +607,13 @@ fn run_cell(cell: &Cell) -> Vec<String> {
         let err = std::fs::read_to_string(format!("/proc/{}/root/tmp/target-err", ct.pid));
         panic!("{name}: the target did not start: {err:?}")
     });
-    let scratch = Scratch::new();
+    let scratch = if cell.tools {
+        Scratch::with_tools()
+    } else {
+        Scratch::new()
+    };
     let root_secret = Secret::new();
+    scratch.mirror(&root_secret.path);
     let session_uid = match cell.user {
         Some((_, uid)) => v.owner() + uid,
         None => host_uid(target),
@@ -642,7 +710,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     let short = scratch.bin("door-sess");
     let mut warned = String::new();
     for point in PAUSE_POINTS {
-        let mut c = command(&cell.attach(&tpid, &[&short, "0"]));
+        let mut c = command(&cell.attach(&scratch, &tpid, &[&short, "0"]));
         c.env("CNTR_TEST_PAUSE", point)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -680,7 +748,7 @@ fn run_cell(cell: &Cell) -> Vec<String> {
         warned.push_str(&r.stderr);
     }
     for _ in 0..10 {
-        let r = run(&cell.attach(&tpid, &[&short, "0"]));
+        let r = run(&cell.attach(&scratch, &tpid, &[&short, "0"]));
         if r.code != 0 {
             failures.push(format!("{name}: a short attach failed: {}", r.stderr));
             break;
@@ -691,11 +759,21 @@ fn run_cell(cell: &Cell) -> Vec<String> {
     // The session, holding its secrets every way it can.
     let errfile = scratch.session_err();
     let (mut session, sleeper) = scratch.hold_session(
-        &cell.attach(&tpid, &[]),
+        &cell.attach(&scratch, &tpid, &[]),
         root_secret.path.to_str().unwrap(),
         &session_secret,
     );
     let inner = sleeper.and_then(nspid);
+    if let (true, Some(p)) = (cell.tools, sleeper) {
+        // The session's root is the tools overlay, not the host's.
+        let mi = std::fs::read_to_string(format!("/proc/{p}/mountinfo")).unwrap_or_default();
+        let root = mi.lines().find(|l| l.split(' ').nth(4) == Some("/"));
+        if !root.is_some_and(|l| l.contains(" - overlay ")) {
+            failures.push(format!(
+                "{name}: the session's root is not the tools tree: {root:?}"
+            ));
+        }
+    }
     if let Some(inner) = inner {
         // Until every attacker has been at the session and every
         // control has got through (or 10 s).
@@ -845,6 +923,7 @@ fn run_cells(layout: Layout) {
             layout,
             target,
             user: None,
+            tools: false,
         }));
     }
     println!("{layout:?}: {:.1} s", start.elapsed().as_secs_f64());
@@ -881,6 +960,29 @@ fn no_door_for_a_session_run_as_another_user() {
             layout,
             target: Target::Root,
             user: Some(user),
+            tools: false,
+        }));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `attach --tools DIR`: a session whose root is a tools tree holds the
+/// same credentials as any attach session, and is no door either; its
+/// secrets are the tools tree's copies (the host's files are not in its
+/// mount namespace at all).
+#[test]
+fn no_door_for_a_tools_session() {
+    let mut failures = Vec::new();
+    for (layout, target) in [
+        (Layout::HostUserns, Target::Root),
+        (Layout::HostUserns, Target::UserBesideRoot),
+        (Layout::OwnUserns, Target::Root),
+    ] {
+        failures.extend(run_cell(&Cell {
+            layout,
+            target,
+            user: None,
+            tools: true,
         }));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -25,7 +25,7 @@ impl Copy {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).unwrap();
         let bin = dir.join("cntr");
-        std::fs::copy(cntr_bin(), &bin).unwrap();
+        copy_program(&cntr_bin(), &bin);
         Copy { dir, bin }
     }
 }

@@ -1,11 +1,13 @@
 //! What the engine resolvers read on top of the JSON reader: docker's
-//! inspect answer (`docker::found`), the CRI annotations of an OCI spec
+//! inspect answers (`docker::found`, and `docker::image_layers` for an
+//! image), the CRI annotations of an OCI spec
 //! (`kubernetes::annotations`), systemd-machined's machine files
 //! (`nspawn::field`), and the check that a container ID or name read from
 //! a state directory is safe to put in a path (`containerd::plausible`).
 //! The same input is fed to each.
 //!
-//! Checks: no panic; docker's fields are the answer's own; a machine
+//! Checks: no panic; docker's fields are the answer's own; an image's
+//! layers are absolute paths of the answer, none empty; a machine
 //! file's value is one line's; a plausible ID is a plain file name that
 //! is neither `.` nor `..` nor an option.
 #![no_main]
@@ -29,6 +31,12 @@ fuzz_target!(|data: &[u8]| {
                 Some(running),
                 j.at(&["State", "Running"]).and_then(Json::bool)
             );
+        }
+    }
+    if let Some(j) = Json::parse(data) {
+        if let Ok((layers, _)) = docker::image_layers(&j, "fuzz") {
+            assert!(!layers.is_empty());
+            assert!(layers.iter().all(|l| l.starts_with('/') && !l.contains(':')));
         }
     }
     if kubernetes::annotations(data).is_some() {

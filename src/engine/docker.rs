@@ -6,7 +6,7 @@
 
 use super::http::get;
 use super::json::Json;
-use super::{Engine, Found};
+use super::{Engine, Found, Image};
 use crate::error::{Error, Result};
 
 /// The `docker` resolver, a row of [`super::ENGINES`].
@@ -80,7 +80,23 @@ pub fn find(target: &str) -> Result<Option<Found>> {
     if rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err() {
         return by_cli(target);
     }
-    let (code, body) = match get(&sock, &format!("/containers/{target}/json")) {
+    let Some(j) = ask(&sock, &format!("/containers/{target}/json"))? else {
+        return Ok(None);
+    };
+    let (f, running) = found(&j).ok_or_else(|| Error::new("docker: unreadable answer"))?;
+    if !running || f.pid <= 0 {
+        return Err(Error::new(format!(
+            "docker container {} is not running",
+            f.name
+        )));
+    }
+    Ok(Some(f))
+}
+
+/// `GET path` of the Engine API at `sock`, parsed. `Ok(None)`: no such
+/// object (404), or no daemon listening.
+fn ask(sock: &str, path: &str) -> Result<Option<Json>> {
+    let (code, body) = match get(sock, path) {
         Ok(r) => r,
         // A socket nobody listens on: the daemon is down.
         Err(rustix::io::Errno::CONNREFUSED) | Err(rustix::io::Errno::NOENT) => return Ok(None),
@@ -98,15 +114,73 @@ pub fn find(target: &str) -> Result<Option<Found>> {
             )));
         }
     }
-    let j = Json::parse(&body).ok_or_else(|| Error::new("docker: unreadable answer"))?;
-    let (f, running) = found(&j).ok_or_else(|| Error::new("docker: unreadable answer"))?;
-    if !running || f.pid <= 0 {
+    Json::parse(&body)
+        .map(Some)
+        .ok_or_else(|| Error::new("docker: unreadable answer"))
+}
+
+/// The image `reference` (a name, `name:tag`, `name@digest`, an ID or a
+/// unique ID prefix, as docker resolves them) in docker's store, from
+/// the daemon's inspect answer: its layers, when its driver is
+/// `overlay2`. `Ok(None)`: no such image, or no daemon to ask.
+pub fn image(reference: &str) -> Result<Option<Image>> {
+    let Some(sock) = socket() else {
+        return Ok(None);
+    };
+    if !super::plausible_image(reference)
+        || rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err()
+    {
+        return Ok(None);
+    }
+    let Some(j) = ask(&sock, &format!("/images/{reference}/json"))? else {
+        return Ok(None);
+    };
+    let (dirs, path) = image_layers(&j, reference)?;
+    let layers = dirs
+        .iter()
+        .map(|d| super::open_layer(ENGINE.name, reference, d))
+        .collect::<Result<_>>()?;
+    Ok(Some(Image {
+        engine: ENGINE.name,
+        layers,
+        path,
+    }))
+}
+
+/// The layer directories (top first) and `PATH` of an image inspect
+/// answer. Public for the fuzz target
+/// (`fuzz/fuzz_targets/engine_files.rs`).
+pub fn image_layers(j: &Json, reference: &str) -> Result<(Vec<String>, Option<Vec<u8>>)> {
+    let driver = j.at(&["GraphDriver", "Name"]).and_then(Json::str);
+    if driver != Some("overlay2") {
         return Err(Error::new(format!(
-            "docker container {} is not running",
-            f.name
+            "docker image {reference} is kept by the {} storage driver; \
+             images are read from docker's overlay2 and podman's overlay",
+            driver.unwrap_or("(unnamed)")
         )));
     }
-    Ok(Some(f))
+    let data = |k: &str| j.at(&["GraphDriver", "Data", k]).and_then(Json::str);
+    // UpperDir is the image's top layer; LowerDir the rest, top first
+    // (none for an image of one layer).
+    let mut layers: Vec<String> = data("UpperDir").map(str::to_string).into_iter().collect();
+    layers.extend(
+        data("LowerDir")
+            .unwrap_or("")
+            .split(':')
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+    );
+    // The lower layers are joined with ':', so no path can hold one.
+    if layers.is_empty()
+        || layers
+            .iter()
+            .any(|l| !l.starts_with('/') || l.contains(':'))
+    {
+        return Err(Error::new(format!(
+            "docker image {reference}: unreadable layer list"
+        )));
+    }
+    Ok((layers, super::image_path(j.at(&["Config", "Env"]))))
 }
 
 /// Without the socket, the `docker` CLI, if there is one and it is set to

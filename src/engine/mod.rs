@@ -255,6 +255,64 @@ pub fn parse_types(s: &OsStr) -> Result<Vec<&'static Engine>> {
     Ok(out)
 }
 
+/// An image in an engine's local store, as `--tools image:REF` mounts it.
+#[derive(Debug)]
+pub struct Image {
+    /// The engine whose store holds it.
+    pub engine: &'static str,
+    /// Its layers' directories (`O_PATH`), top first.
+    pub layers: Vec<rustix::fd::OwnedFd>,
+    /// The `PATH` of its configuration, if it sets one.
+    pub path: Option<Vec<u8>>,
+}
+
+/// Whether `s` can be an image reference at all (`[registry/]name[:tag]`,
+/// `name@digest`, an ID): letters, digits and `._/:@-`, starting with a
+/// letter or digit, no `..`. Anything else is sent to no engine.
+pub fn plausible_image(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 512
+        && b[0].is_ascii_alphanumeric()
+        && !s.contains("..")
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._/:@-".contains(c))
+}
+
+/// Opens an image's layer directory `path` (`O_PATH`, never through a
+/// symlink at its end): a missing layer is an error that names it.
+fn open_layer(engine: &str, reference: &str, path: &str) -> Result<rustix::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| layer_error(engine, reference, path, e))
+}
+
+/// The error for a layer of an image that cannot be opened.
+fn layer_error(engine: &str, reference: &str, path: &str, e: rustix::io::Errno) -> Error {
+    match e {
+        rustix::io::Errno::NOENT => Error::new(format!(
+            "{engine} image {reference}: layer {path} is missing"
+        )),
+        e => Error::sys(
+            format_args!("{engine} image {reference}: open layer {path}"),
+            e,
+        ),
+    }
+}
+
+/// The `PATH` of an image configuration's `Env` list.
+fn image_path(env: Option<&json::Json>) -> Option<Vec<u8>> {
+    env?.arr()
+        .iter()
+        .filter_map(json::Json::str)
+        .find_map(|e| e.strip_prefix("PATH="))
+        .map(|p| p.as_bytes().to_vec())
+}
+
 /// What to resolve: the target, the resolvers to ask (`-t`; the default
 /// order when `None`), and the user whose rootless podman containers are
 /// read too (`--owner`).

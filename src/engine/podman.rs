@@ -21,7 +21,7 @@
 //! process of the host.
 
 use super::json::Json;
-use super::{Check, Engine, Found};
+use super::{Check, Engine, Found, Image};
 use crate::error::{Error, Result};
 use crate::proc::Process;
 use rustix::fd::{AsFd, OwnedFd};
@@ -146,10 +146,17 @@ fn open_beneath(base: &str, rel: &str, flags: OFlags) -> Option<OwnedFd> {
         Mode::empty(),
     )
     .ok()?;
+    // openat2 takes nothing but CLOEXEC, DIRECTORY and NOFOLLOW beside
+    // O_PATH.
+    let extra = if flags.contains(OFlags::PATH) {
+        OFlags::CLOEXEC
+    } else {
+        OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY
+    };
     rustix::fs::openat2(
         &dir,
         rel,
-        flags | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+        flags | extra,
         Mode::empty(),
         ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
     )
@@ -353,6 +360,229 @@ pub fn list(owner: Option<&str>) -> Vec<Found> {
         .collect()
 }
 
+/// The most of an `images.json` or `layers.json` that is read.
+const STORE_LIMIT: usize = 64 << 20;
+/// The most layers an image may have: overlayfs takes no more lower
+/// layers.
+const MAX_LAYERS: usize = 500;
+/// The most of an image's configuration that is read.
+const CONFIG_LIMIT: usize = 4 << 20;
+
+/// The names podman would try for a short `reference`: as given, then
+/// under `localhost/` (a loaded or built image) and docker.io's library,
+/// each with `:latest` when it names no tag or digest.
+fn image_names(reference: &str) -> Vec<String> {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    let tagged = if last.contains(':') || reference.contains('@') {
+        reference.to_string()
+    } else {
+        format!("{reference}:latest")
+    };
+    let mut v = vec![tagged.clone()];
+    for prefix in ["localhost/", "docker.io/", "docker.io/library/"] {
+        v.push(format!("{prefix}{tagged}"));
+    }
+    v
+}
+
+/// An image entry of `images.json`: its ID, names and top layer.
+fn image_entry(text: &[u8]) -> Option<(String, Vec<String>, String)> {
+    if text.len() > ENTRY_LIMIT {
+        return None;
+    }
+    let j = Json::parse(text)?;
+    let id = j.get("id").and_then(Json::str).filter(|i| hex64(i))?;
+    let layer = j.get("layer").and_then(Json::str).filter(|l| hex64(l))?;
+    let names = j
+        .get("names")
+        .map(|n| {
+            n.arr()
+                .iter()
+                .filter_map(Json::str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((id.to_string(), names, layer.to_string()))
+}
+
+fn hex64(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+/// The image `reference` (a name as podman completes it, see
+/// [`image_names`], an ID or an ID prefix) in the `overlay` stores of
+/// root and of the rootless user (as for containers): its layers from
+/// `overlay-layers/layers.json`, each `overlay/ID/diff` opened below the
+/// store without following a symlink (a rootless user controls those
+/// files), and its `PATH` from its configuration. `Ok(None)`: no store
+/// has it.
+pub fn image(reference: &str, owner: Option<&str>) -> Result<Option<Image>> {
+    if !super::plausible_image(reference) {
+        return Ok(None);
+    }
+    let names = image_names(reference);
+    let prefix = reference.strip_prefix("sha256:").unwrap_or(reference);
+    let by_id =
+        prefix.len() >= 3 && prefix.len() <= 64 && prefix.bytes().all(|c| c.is_ascii_hexdigit());
+    // (store, id, top layer, whether by name)
+    let mut hits: Vec<(Store, String, String, bool)> = Vec::new();
+    // An image that only a store of another driver holds.
+    let mut elsewhere = None;
+    let matches = |raw: &[u8]| {
+        let mut found = Vec::new();
+        Json::each_element(raw, MAX_ENTRIES, |text| {
+            if let Some((id, n, layer)) = image_entry(text) {
+                if n.iter().any(|x| names.contains(x)) {
+                    found.push((id, layer, true));
+                } else if by_id && id.starts_with(prefix) {
+                    found.push((id, layer, false));
+                }
+            }
+        });
+        found
+    };
+    for s in stores(owner) {
+        let Some(raw) = read_beneath(&s.root, "overlay-images/images.json", STORE_LIMIT) else {
+            for driver in ["vfs", "btrfs", "zfs", "aufs", "devmapper"] {
+                let list = format!("{driver}-images/images.json");
+                if read_beneath(&s.root, &list, STORE_LIMIT)
+                    .is_some_and(|r| !matches(&r).is_empty())
+                {
+                    elsewhere = Some(format!(
+                        "podman image {reference} is kept by the {driver} driver in {}; \
+                         images are read from docker's overlay2 and podman's overlay",
+                        s.root
+                    ));
+                }
+            }
+            continue;
+        };
+        for (id, layer, by_name) in matches(&raw) {
+            hits.push((
+                Store {
+                    root: s.root.clone(),
+                    runroot: s.runroot.clone(),
+                    user: s.user,
+                },
+                id,
+                layer,
+                by_name,
+            ));
+        }
+    }
+    // A name counts before an ID prefix, as in podman.
+    if hits.iter().any(|h| h.3) {
+        hits.retain(|h| h.3);
+    }
+    let (store, id, top) = match hits.len() {
+        0 => return elsewhere.map_or(Ok(None), |e| Err(Error::new(e))),
+        1 => {
+            let h = hits.remove(0);
+            (h.0, h.1, h.2)
+        }
+        _ => {
+            let ids: Vec<String> = hits
+                .iter()
+                .map(|h| format!("{} in {}", &h.1[..12], h.0.root))
+                .collect();
+            return Err(Error::new(format!(
+                "podman image {reference} is ambiguous: {}",
+                ids.join(", ")
+            )));
+        }
+    };
+    let chain = layer_chain(&store.root, &top).ok_or_else(|| {
+        Error::new(format!(
+            "podman image {reference}: its layers are not all in {}/overlay-layers/layers.json",
+            store.root
+        ))
+    })?;
+    let mut layers = Vec::new();
+    for l in &chain {
+        let rel = format!("overlay/{l}/diff");
+        let fd =
+            open_beneath(&store.root, &rel, OFlags::PATH | OFlags::DIRECTORY).ok_or_else(|| {
+                Error::new(format!(
+                    "podman image {reference}: layer {}/{rel} is missing",
+                    store.root
+                ))
+            })?;
+        layers.push(fd);
+    }
+    let config = read_beneath(
+        &store.root,
+        &format!(
+            "overlay-images/{id}/={}",
+            base64(format!("sha256:{id}").as_bytes())
+        ),
+        CONFIG_LIMIT,
+    );
+    let path = config
+        .and_then(|c| Json::parse(&c))
+        .and_then(|j| super::image_path(j.at(&["config", "Env"])));
+    Ok(Some(Image {
+        engine: ENGINE.name,
+        layers,
+        path,
+    }))
+}
+
+/// The layers from `top` down to the base, by each layer's `parent` in
+/// `layers.json`; `None` when one is missing, the chain loops or is
+/// longer than overlayfs takes.
+fn layer_chain(root: &str, top: &str) -> Option<Vec<String>> {
+    let raw = read_beneath(root, "overlay-layers/layers.json", STORE_LIMIT)?;
+    let mut parents: Vec<(String, Option<String>)> = Vec::new();
+    Json::each_element(&raw, MAX_ENTRIES, |text| {
+        if text.len() > ENTRY_LIMIT {
+            return;
+        }
+        let Some(j) = Json::parse(text) else {
+            return;
+        };
+        if let Some(id) = j.get("id").and_then(Json::str).filter(|i| hex64(i)) {
+            let parent = j.get("parent").and_then(Json::str).map(str::to_string);
+            parents.push((id.to_string(), parent));
+        }
+    })?;
+    let mut chain = vec![top.to_string()];
+    loop {
+        let last = chain.last()?;
+        let (_, parent) = parents.iter().find(|(id, _)| id == last)?;
+        match parent {
+            None => return Some(chain),
+            Some(p) if hex64(p) && !chain.contains(p) && chain.len() < MAX_LAYERS => {
+                chain.push(p.clone())
+            }
+            Some(_) => return None,
+        }
+    }
+}
+
+/// Standard base64 with padding, as containers-storage names an image's
+/// big-data files (`=` and the encoded key).
+fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Checks that process `p`, which the rootless store of user `uid` names
 /// as container `f`, is that user's: none of its uids (real, effective,
 /// saved, filesystem; as the host sees them) is root, and its user
@@ -412,6 +642,35 @@ fn subuids(raw: &[u8], name: &str, uid: u32) -> Vec<std::ops::Range<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_names_and_base64() {
+        assert_eq!(
+            image_names("busybox"),
+            [
+                "busybox:latest",
+                "localhost/busybox:latest",
+                "docker.io/busybox:latest",
+                "docker.io/library/busybox:latest"
+            ]
+        );
+        assert_eq!(image_names("quay.io/a/b:1")[0], "quay.io/a/b:1");
+        assert_eq!(image_names("reg:5000/x")[0], "reg:5000/x:latest");
+        assert_eq!(image_names("x@sha256:ab")[0], "x@sha256:ab");
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+        assert_eq!(
+            base64(b"sha256:c46662f5c4054e9edf96b4138a41dc3c4395335bc28f534178f459e388fd1915"),
+            "c2hhMjU2OmM0NjY2MmY1YzQwNTRlOWVkZjk2YjQxMzhhNDFkYzNjNDM5NTMzNWJjMjhmNTM0MTc4ZjQ1OWUzODhmZDE5MTU="
+        );
+    }
 
     #[test]
     fn subordinate_ranges() {

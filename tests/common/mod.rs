@@ -81,6 +81,15 @@ pub fn hostile_bin() -> PathBuf {
 
 /// Fails the test unless it runs as root: every test here needs to create
 /// namespaces and cgroups.
+/// Copies the program `src` to `dst` with cp(1), not in the test process:
+/// a thread of the test binary that forks while this process holds the
+/// copy open for writing would leave the child a writable fd on it until
+/// that child's exec, and running the copy meanwhile fails with ETXTBSY.
+pub fn copy_program(src: &Path, dst: &Path) {
+    let out = Command::new("cp").arg(src).arg(dst).output().unwrap();
+    assert!(out.status.success(), "cp: {out:?}");
+}
+
 pub fn need_root() {
     assert!(
         rustix::process::geteuid().is_root(),
@@ -216,7 +225,7 @@ impl Container {
             String::from_utf8_lossy(&out.stderr)
         );
         let helper = dir.join("usr/bin/hostile");
-        std::fs::copy(hostile_bin(), &helper).unwrap();
+        copy_program(&hostile_bin(), &helper);
         std::os::unix::fs::chown(&helper, Some(owner), Some(owner)).unwrap();
         prepare(&dir);
         Container::start_on(v, Some(dir), opts, cmd)
