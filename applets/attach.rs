@@ -39,6 +39,8 @@ const OPTIONS: &str =
       --seccomp on|off     @SECCOMP@
       --apparmor auto|off  take on the target's AppArmor/SELinux label, or not
   -n, --dry-run            print the applet chain instead of running it
+      --trace              print one line per step on stderr, with the
+                           microseconds since the start (also CNTR_TRACE=1)
   -h, --help               show this help
 ";
 
@@ -82,6 +84,7 @@ struct Opts {
     seccomp: Option<bool>,
     lsm_off: bool,
     tools: Option<OsString>,
+    trace: bool,
     dry_run: bool,
     target: OsString,
     cmd: Vec<OsString>,
@@ -134,6 +137,7 @@ fn parse(args: Vec<OsString>, mode: Mode) -> Result<Option<Opts>> {
                 ))
             }
             Short('n') | Long("dry-run") => o.dry_run = true,
+            Long("trace") => o.trace = true,
             Short('h') | Long("help") => return Ok(None),
             Value(v) if target.is_none() => {
                 target = Some(v);
@@ -194,6 +198,10 @@ pub fn front(args: Vec<OsString>, h: Option<Handoff>, mode: Mode, head: &str) ->
     // reach the command (see cntr-pty).
     let tty = stdio_ttys().contains(&true);
     let chain = chain(&o, mode, tty);
+    if o.trace && !o.dry_run {
+        cntr::trace::start();
+        cntr::trace!("start");
+    }
     if o.dry_run {
         let words: Vec<String> = chain.iter().map(|w| shell_quote(w.as_bytes())).collect();
         cntr::error::say(&words.join(" "))?;

@@ -48,6 +48,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     argv.push("--".into());
     argv.extend(rest.iter().cloned());
     cntr::sealed::ensure(&argv, &h)?;
+    cntr::trace!("running from the read-only binary");
     // Read the container's PATH while the target's /proc is still at hand
     // (it is, through the fd, but reading early keeps the order plain).
     let environ = h.target.read("environ", cntr::env::ENVIRON_LIMIT)?;
@@ -69,6 +70,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     rustix::process::fchdir(&h.root).ctx("change to the container's root")?;
     rustix::process::chroot(".").ctx("change root to the container's root")?;
     rustix::process::chdir("/").ctx("change to /")?;
+    cntr::trace!("changed root");
     // After chroot, getcwd must say "/": anything else means the working
     // directory is outside the new root, and paths would escape it.
     let cwd = rustix::process::getcwd(Vec::new()).ctx("get the working directory")?;

@@ -22,7 +22,7 @@ Print the shell completion script for cntr.
 
 /// The options every script knows, spelled once here (the applets and
 /// resolvers come from their tables).
-const FRONT_OPTS: &str = "-u --user -w --workdir -e --env --env-file -t --type --owner --seccomp --apparmor --tools -n --dry-run -h --help";
+const FRONT_OPTS: &str = "-u --user -w --workdir -e --env --env-file -t --type --owner --seccomp --apparmor --tools --trace -n --dry-run -h --help";
 /// The options of attach and exec that take a value, skipped with it
 /// when the scripts look for the command and the target.
 const VALUED: &str =
@@ -202,6 +202,7 @@ complete -c cntr -n "__fish_seen_subcommand_from attach exec" -l env-file -r -F
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -l apparmor -x -a "auto off"
 complete -c cntr -n "__fish_seen_subcommand_from attach resolve" -l tools -x -a "(__fish_complete_directories) container: image:"
 complete -c cntr -n "__fish_seen_subcommand_from attach exec" -s n -l dry-run
+complete -c cntr -n "__fish_seen_subcommand_from attach exec" -l trace
 complete -c cntr -n "__fish_seen_subcommand_from list resolve" -l json
 complete -c cntr -n "__fish_seen_subcommand_from list" -s q -l quiet
 complete -c cntr -n "__fish_seen_subcommand_from resolve" -l list -s k -l keep-fds

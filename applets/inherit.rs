@@ -95,12 +95,14 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         rustix::process::parent_process_death_signal().ctx("read the parent-death signal")?;
     let parent = rustix::process::getppid();
     let creds = cntr::cred::choose(&h, host_rooted, user.as_ref())?;
+    cntr::trace!("credentials chosen");
     let label = if lsm {
         cntr::cred::lsm_label(&h.target)?
     } else {
         None
     };
     cntr::cgroup::join(&h.cgroups)?;
+    cntr::trace!("cgroups joined");
     // Before the credentials change, as runc does: without no_new_privs,
     // installing a filter needs CAP_SYS_ADMIN. What follows (setgroups,
     // setresuid, capset, prctl, close_range, execve) must pass it, as it
@@ -109,6 +111,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         f.install()?;
     }
     cntr::cred::apply(&creds)?;
+    cntr::trace!("credentials set");
     // The label last: the LSM may forbid what comes before it.
     if let Some(label) = label {
         cntr::cred::set_exec_label(h.hostproc.as_fd(), &label)?;

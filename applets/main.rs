@@ -15,6 +15,10 @@
 // build.rs), and std's way of finding argv there is glibc's alone.
 #![no_main]
 
+/// Small blocks from free lists, the rest from the libc (see cntr::heap).
+#[global_allocator]
+static HEAP: cntr::heap::Heap = cntr::heap::Heap::new();
+
 mod attach;
 mod chroot_exec;
 mod completions;
@@ -68,6 +72,7 @@ pub fn lookup(word: &OsStr) -> Option<&'static Applet> {
 /// Runs `applet` in this process, with the handoff as a value.
 pub fn run(applet: &'static Applet, args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     error::set_applet(applet.name);
+    cntr::trace!("start");
     (applet.main)(args, h)
 }
 

@@ -110,25 +110,33 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     // Read before anything is mounted: a file refused here is only a
     // warning, and leaves nothing to undo.
     let files = read_identity(&h);
+    cntr::trace!("identity files read");
     private_namespace()?;
+    cntr::trace!("mount namespace made");
     if let Some((tree, _)) = &tools {
         enter_tools(tree)?;
+        cntr::trace!("tools tree entered");
     }
     let base_fd = open_base(&base, tools.is_some())?;
     show_identity(&files, &base_fd, tools.is_some())?;
+    cntr::trace!("identity files shown");
     let tree = clone_container_root(&h)?;
+    cntr::trace!("container tree cloned");
     // On top of what is at the base dir now (the tmpfs, if any): base_fd
     // names the directory beneath, and a mount there would slide under.
     let below = open_dir(&base)?;
     attach(&tree, below.as_fd(), "the container's root tree")?;
     drop((tree, below, base_fd));
     let top = open_dir(&base)?;
+    cntr::trace!("container tree attached");
     show_proc(&top)?;
+    cntr::trace!("/proc shown");
     if let Some((_, path)) = &tools {
         show_dev(&top)?;
         show_sys(&top)?;
         show_tmp()?;
         tools_env(path);
+        cntr::trace!("/dev, /sys, /tmp shown");
     }
     match &workdir {
         // Inside the container's tree, its symlinks confined to it.

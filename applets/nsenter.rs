@@ -99,6 +99,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     }
     if !join.intersects(T::PROCESS_ID | T::TIME) {
         cntr::ns::enter(&h, join)?;
+        cntr::trace!("joined {join:?}");
         cntr::sys::pause("joined");
         return next(o.rest, Some(h), o.keep);
     }
@@ -108,6 +109,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     // by the child.
     let late = join & (T::USER | T::CONTROL_GROUP);
     cntr::ns::enter(&h, join - late)?;
+    cntr::trace!("joined {:?}", join - late);
     cntr::sys::pause("forking");
     let set: SigSet = FORWARD
         .iter()
@@ -145,7 +147,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
             if rustix::process::getppid() != parent {
                 return Err(Error::new("cntr exited during set-up"));
             }
+            cntr::trace!("forked into the PID namespace");
             cntr::ns::enter(&h, late)?;
+            cntr::trace!("joined {late:?}");
             cntr::sys::pause("joined");
             sys::set_signal_mask(old).ctx("restore the signal mask")?;
             next(o.rest, Some(h), o.keep)
@@ -173,9 +177,11 @@ pub fn wait_child(child: i32, set: SigSet) -> Result<u8> {
                 .ctx("wait for the child")?
         {
             if let Some(code) = st.exit_status() {
+                cntr::trace!("child exited");
                 return Ok(code as u8);
             }
             if let Some(sig) = st.terminating_signal() {
+                cntr::trace!("child killed");
                 return Ok(128u8.wrapping_add(sig as u8));
             }
             if st.stopped() {

@@ -138,9 +138,11 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
     let mut h = Handoff::open(r.process)?;
     if let Some((f, _)) = filters {
         h.seccomp = Some(f.to_memfd()?);
+        cntr::trace!("seccomp filters copied");
     }
     if let Some(src) = &o.tools {
         cntr::tools::hand(&mut h, src, &q)?;
+        cntr::trace!("tools tree built");
     }
     next(o.rest, Some(h), o.keep)
 }

@@ -54,6 +54,7 @@ pub fn run(args: Vec<OsString>) -> ! {
     // Non-dumpable before anything is opened: nothing in a container may
     // ptrace cntr or open its /proc/PID/fd while it holds host resources.
     // exec of the final command resets it.
+    cntr::trace::init();
     let code = match rustix::process::set_dumpable_behavior(
         rustix::process::DumpableBehavior::NotDumpable,
     )
@@ -67,6 +68,7 @@ pub fn run(args: Vec<OsString>) -> ! {
             e.code()
         }
     };
+    cntr::trace!("exit {code}");
     std::process::exit(i32::from(code));
 }
 

@@ -97,6 +97,7 @@ impl Handoff {
             Mode::empty(),
         )
         .ctx("open /proc")?;
+        crate::trace!("handoff opened: root, {} cgroup files", joins.files.len());
         Ok(Handoff {
             target,
             root,
@@ -488,6 +489,7 @@ pub fn run_foreign(
     if let Err(e) = crate::sys::close_all_but(&fds) {
         return Error::sys("close inherited fds", e);
     }
+    crate::trace!("exec {}", args[0].to_string_lossy());
     crate::exec::exec(args, &env, path)
 }
 

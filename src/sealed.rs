@@ -78,5 +78,6 @@ pub fn ensure(argv: &[OsString], h: &Handoff) -> Result<()> {
     ));
     env.push(var);
     env.push(format!("{VAR}=1").into_bytes());
+    crate::trace!("re-exec through a read-only bind of the binary");
     Err(crate::exec::exec_fd(ro.as_fd().as_raw_fd(), argv, &env))
 }

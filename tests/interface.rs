@@ -335,3 +335,92 @@ fn the_target_paragraph_names_every_resolver() {
         );
     }
 }
+
+/// `--trace` (and `CNTR_TRACE=1`): one line per step on stderr, from
+/// every link, counted from one origin; the command's output, status and
+/// environment are what they are without it, and without it there is no
+/// line at all.
+#[test]
+fn trace_prints_each_step_of_the_chain() {
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    let script = "env | grep -c CNTR_ || true; exit 3";
+    for (front, mut want) in [
+        (
+            "attach",
+            vec![
+                "cntr-attach: start",
+                "cntr-resolve: start",
+                "cntr-resolve: pinned and checked",
+                "cntr-resolve: handoff opened",
+                "cntr-nsenter: start",
+                "cntr-nsenter: forked into the PID namespace",
+                "cntr-mount-tree: mount namespace made",
+                "cntr-mount-tree: container tree attached",
+                "cntr-mount-tree: /proc shown",
+                "cntr-inherit: credentials chosen",
+                "cntr-inherit: cgroups joined",
+                "cntr-inherit: credentials set",
+                "cntr-inherit: exec sh",
+                "cntr-nsenter: child exited",
+            ],
+        ),
+        (
+            "exec",
+            vec![
+                "cntr-exec: start",
+                "cntr-resolve: handoff opened",
+                "cntr-nsenter: re-exec through a read-only bind of the binary",
+                "cntr-nsenter: start",
+                "cntr-chroot-exec: changed root",
+                "cntr-inherit: credentials set",
+                "cntr-inherit: exec sh",
+                "cntr-nsenter: child exited",
+            ],
+        ),
+    ] {
+        let plain = run(&[front, &pid, "--", "sh", "-c", script]);
+        assert_eq!(
+            (plain.code, plain.stdout.as_str(), plain.stderr.as_str()),
+            (3, "0\n", "")
+        );
+        let traced = run(&[front, "--trace", &pid, "--", "sh", "-c", script]);
+        assert_eq!(
+            (traced.code, traced.stdout.as_str()),
+            (3, "0\n"),
+            "{}",
+            traced.stderr
+        );
+        let mut last = 0;
+        for line in traced.stderr.lines() {
+            // APPLET: trace N us: STEP
+            let (who, rest) = line
+                .split_once(": trace ")
+                .unwrap_or_else(|| panic!("{line}"));
+            let (us, step) = rest.split_once(" us: ").unwrap_or_else(|| panic!("{line}"));
+            let us: u64 = us.parse().unwrap_or_else(|_| panic!("{line}"));
+            assert!(us >= last, "not in order: {}", traced.stderr);
+            last = us;
+            if want
+                .first()
+                .is_some_and(|w| format!("{who}: {step}").starts_with(w))
+            {
+                want.remove(0);
+            }
+        }
+        assert!(
+            want.is_empty(),
+            "{front}: missing {want:?} in\n{}",
+            traced.stderr
+        );
+        assert!(traced.stderr.contains(": exit 3"), "{}", traced.stderr);
+        // The variable asks for the same.
+        let r = Run::from(
+            command(&[front, &pid, "--", "true"])
+                .env("CNTR_TRACE", "1")
+                .output()
+                .unwrap(),
+        );
+        assert!(r.stderr.contains("cntr-inherit: trace "), "{}", r.stderr);
+    }
+}

@@ -15,6 +15,7 @@ pub const ENGINE: Engine = Engine {
     name: "command",
     by_default: false,
     find: |q| q.name().map_or(Ok(Vec::new()), find),
+    ask: None,
     list: |_| {
         Err(crate::error::Error::usage(
             "--list lists containers, not commands",

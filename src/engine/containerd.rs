@@ -16,6 +16,7 @@ pub const ENGINE: Engine = Engine {
     name: "containerd",
     by_default: true,
     find: |q| q.name().map_or(Ok(Vec::new()), find),
+    ask: None,
     list: |_| Ok(list()),
 };
 

@@ -13,6 +13,12 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sends `GET path` and returns the status code and body.
 pub fn get(sock: &str, path: &str) -> std::result::Result<(u16, Vec<u8>), rustix::io::Errno> {
+    receive(&send(sock, path)?)
+}
+
+/// Sends `GET path` and returns the connection, whose answer
+/// [`receive`] reads: the daemon works on it meanwhile.
+pub fn send(sock: &str, path: &str) -> std::result::Result<OwnedFd, rustix::io::Errno> {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
     let fd: OwnedFd = rustix::net::socket_with(
         AddressFamily::UNIX,
@@ -37,8 +43,14 @@ pub fn get(sock: &str, path: &str) -> std::result::Result<(u16, Vec<u8>), rustix
         let n = rustix::io::write(&fd, rest)?;
         rest = &rest[n..];
     }
+    Ok(fd)
+}
+
+/// The status code and body of the answer on a connection [`send`]
+/// made.
+pub fn receive(fd: &OwnedFd) -> std::result::Result<(u16, Vec<u8>), rustix::io::Errno> {
     // HTTP/1.0: the daemon closes the connection after the answer.
-    let raw = crate::proc::read_fd(&fd, ANSWER_LIMIT + 1)?;
+    let raw = crate::proc::read_fd(fd, ANSWER_LIMIT + 1)?;
     parse_answer(&raw)
 }
 

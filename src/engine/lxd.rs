@@ -15,6 +15,7 @@ pub const ENGINE: Engine = Engine {
     name: "lxd",
     by_default: true,
     find: |q| q.name().map_or(Ok(Vec::new()), find),
+    ask: None,
     list: |_| list(),
 };
 

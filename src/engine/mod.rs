@@ -188,6 +188,10 @@ pub struct Engine {
     /// The running containers `q.target` names; `Err` says why none runs
     /// when the engine knows the target but it does not run.
     pub find: fn(&Query<'_>) -> Result<Vec<Found>>,
+    /// For an engine that waits on a daemon: `find`, asked now and
+    /// answered later, so that the daemon works while the other resolvers
+    /// read their files. `None`: `find` is called in its turn.
+    pub ask: Option<fn(&Query<'_>) -> Later>,
     /// Every running container.
     pub list: fn(&Query<'_>) -> Result<Vec<Found>>,
 }
@@ -204,6 +208,14 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)
     }
+}
+
+/// An answer of [`Engine::ask`], read when called.
+pub type Later = Box<dyn FnOnce() -> Result<Vec<Found>>>;
+
+/// A [`Later`] that has its answer already: no container.
+pub fn answered() -> Later {
+    Box::new(|| Ok(Vec::new()))
 }
 
 /// Every resolver, in the order they are asked (`command` only on
@@ -344,8 +356,28 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
     let mut found: Vec<Found> = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
     let mut tried = Vec::new();
-    for t in &types {
-        let answer = (t.find)(q);
+    // The daemons are asked first and read last; the answers are taken in
+    // the resolvers' order all the same.
+    let later: Vec<Option<Later>> = types.iter().map(|t| t.ask.map(|a| a(q))).collect();
+    let mut answers: Vec<Option<Result<Vec<Found>>>> = types
+        .iter()
+        .zip(&later)
+        .map(|(t, l)| {
+            l.is_none().then(|| {
+                let a = (t.find)(q);
+                crate::trace!("asked {}", t.name);
+                a
+            })
+        })
+        .collect();
+    for (a, l) in answers.iter_mut().zip(later) {
+        if let Some(l) = l {
+            *a = Some(l());
+        }
+    }
+    crate::trace!("read the daemons' answers");
+    for (t, answer) in types.iter().zip(answers) {
+        let answer = answer.unwrap_or_else(|| Ok(Vec::new()));
         tried.push(t.name);
         match answer {
             // Several processes or tasks can match: each is a candidate,
@@ -382,9 +414,16 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
         }
     };
     crate::sys::pause("resolved");
+    crate::trace!(
+        "resolved by {} ({}): {}",
+        f.engine.name,
+        tried.join(","),
+        f.describe()
+    );
     let process = Process::open(f.pid)?;
     f.verify(&process)?;
     crate::sys::pause("pinned");
+    crate::trace!("pinned and checked {}", f.pid);
     Ok(Resolved { process, found: f })
 }
 

@@ -32,6 +32,7 @@ pub const ENGINE: Engine = Engine {
     name: "podman",
     by_default: true,
     find: |q| q.name().map_or(Ok(Vec::new()), |n| find(n, q.owner)),
+    ask: None,
     list: |q| Ok(list(q.owner)),
 };
 

@@ -22,5 +22,6 @@ pub const ENGINE: Engine = Engine {
             .into_iter()
             .collect())
     },
+    ask: None,
     list: |_| Ok(Vec::new()),
 };

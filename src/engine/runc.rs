@@ -13,6 +13,7 @@ pub const ENGINE: Engine = Engine {
     name: "runc",
     by_default: true,
     find: |q| q.name().map_or(Ok(Vec::new()), find),
+    ask: None,
     list: |_| Ok(list()),
 };
 
@@ -32,11 +33,13 @@ fn roots() -> Vec<String> {
     v
 }
 
-/// Every container: (id, PID) from its state.json.
-fn states() -> Vec<(String, Option<i32>)> {
+/// The containers whose ID `keep` keeps: (id, PID) from its state.json.
+/// Only those state files are read (a runtime writes the whole OCI
+/// configuration there, tens of kilobytes each).
+fn states(keep: impl Fn(&str) -> bool) -> Vec<(String, Option<i32>)> {
     let mut out = Vec::new();
     for root in roots() {
-        for id in crate::proc::names(&root) {
+        for id in crate::proc::names(&root).into_iter().filter(|id| keep(id)) {
             let pid = crate::proc::read(
                 rustix::fs::CWD,
                 &format!("{root}/{id}/state.json"),
@@ -75,7 +78,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
         return Ok(Vec::new());
     }
     super::pick(
-        &states(),
+        &states(|id| id.starts_with(target)),
         target,
         |(id, _)| id == target,
         |(id, _)| id,
@@ -86,7 +89,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
 
 /// Every running container.
 pub fn list() -> Vec<Found> {
-    states()
+    states(|_| true)
         .into_iter()
         .filter_map(|(id, pid)| pid.filter(|&p| alive(p)).map(|p| found(&id, p)))
         .collect()
