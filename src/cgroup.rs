@@ -161,21 +161,26 @@ pub fn open_joins(target: &Process) -> Result<Joins> {
             | ResolveFlags::NO_XDEV
             | ResolveFlags::NO_MAGICLINKS;
         let shown = || String::from_utf8_lossy(&m.path).into_owned();
-        let dir = rustix::fs::openat2(
-            &base,
-            rel,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-            how,
-        )
-        .map_err(|e| Error::sys(format_args!("open cgroup {}", shown()), e))?;
-        let v2 = m.controllers.is_empty();
-        let file = if v2 { "cgroup.procs" } else { "tasks" };
-        let fd = rustix::fs::openat(&dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+        let open = |path: &[u8], flags: OFlags| {
+            rustix::fs::openat2(&base, path, flags | OFlags::CLOEXEC, Mode::empty(), how)
+                .map_err(|e| Error::sys(format_args!("open cgroup {}", shown()), e))
+        };
+        if m.controllers.is_empty() {
+            // v2: the directory too, which cntr-nsenter forks into.
+            let dir = open(rel, OFlags::PATH | OFlags::DIRECTORY)?;
+            let fd = rustix::fs::openat(
+                &dir,
+                "cgroup.procs",
+                OFlags::WRONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
             .map_err(|e| Error::sys(format_args!("open cgroup {}", shown()), e))?;
-        out.files.push(fd);
-        if v2 {
+            out.files.push(fd);
             out.v2_dir = Some(dir);
+        } else {
+            // v1: the join file alone, in one lookup below the mount.
+            out.files
+                .push(open(&[rel, b"/tasks"].concat(), OFlags::WRONLY)?);
         }
     }
     Ok(out)
