@@ -294,10 +294,13 @@ fn show_identity(files: &[(&'static str, Vec<u8>)], base: &OwnedFd, tools: bool)
     if host.is_empty() {
         return Ok(());
     }
-    let fs = cntr::mount::open_fs("tmpfs")?;
-    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", "0755").ctx("configure the tmpfs")?;
-    rustix::mount::fsconfig_set_string(fs.as_fd(), "size", "16m").ctx("configure the tmpfs")?;
-    let mnt = cntr::mount::make_fs(&fs, "tmpfs")?;
+    let mnt = cntr::mount::tmpfs(
+        "0755",
+        Some("16m"),
+        MountAttrFlags::MOUNT_ATTR_NOSUID
+            | MountAttrFlags::MOUNT_ATTR_NODEV
+            | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+    )?;
     attach(&mnt, base.as_fd(), "a tmpfs at the base dir")?;
     for (name, data) in &host {
         let fd = rustix::fs::openat(
@@ -347,27 +350,20 @@ fn clone_container_root(h: &Handoff) -> Result<OwnedFd> {
         Mode::empty(),
     )
     .ctx("open /proc/thread-self/ns/mnt")?;
-    rustix::thread::move_into_thread_name_spaces(
-        h.target.pidfd.as_fd(),
-        rustix::thread::ThreadNameSpaceType::MOUNT,
-    )
-    .ctx(format_args!(
-        "enter the mount namespace of {}",
-        h.target.pid
-    ))?;
     // The container's setuid binaries and device nodes must not count in
     // a session whose root is the host's.
-    let tree = clone_tree(
-        h.root.as_fd(),
-        "",
-        MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
-    );
-    rustix::thread::move_into_link_name_space(
-        own.as_fd(),
-        Some(rustix::thread::LinkNameSpaceType::Mount),
+    cntr::mount::clone_in(
+        h.target.pidfd.as_fd(),
+        &own,
+        &h.target.pid.to_string(),
+        || {
+            clone_tree(
+                h.root.as_fd(),
+                "",
+                MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
+            )
+        },
     )
-    .ctx("return to the private mount namespace")?;
-    tree
 }
 
 /// Shows the container's own procfs at `/proc`, so that `ps`, `/proc/1`
@@ -462,13 +458,6 @@ fn theirs(top: &OwnedFd, path: &str, magic: i64) -> Option<OwnedFd> {
         .filter(|t| rustix::fs::fstatfs(t).is_ok_and(|s| s.f_type == magic))
 }
 
-/// A fresh tmpfs of mode `mode` with the mount flags `attrs`.
-fn tmpfs(mode: &str, attrs: MountAttrFlags) -> Result<OwnedFd> {
-    let fs = cntr::mount::open_fs("tmpfs")?;
-    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", mode).ctx("configure the tmpfs")?;
-    cntr::mount::make_fs_with(&fs, "tmpfs", attrs)
-}
-
 /// Mounts `tree` at absolute `path` of the tools tree, making the
 /// directory if missing.
 fn mount_at(tree: &OwnedFd, path: &str, what: &str) -> Result<()> {
@@ -487,8 +476,9 @@ fn mount_at(tree: &OwnedFd, path: &str, what: &str) -> Result<()> {
 /// (a new instance if it has none), its `/dev/shm` (else a fresh one) and
 /// its `/dev/mqueue`, if any.
 fn show_dev(top: &OwnedFd) -> Result<()> {
-    let dev = tmpfs(
+    let dev = cntr::mount::tmpfs(
         "0755",
+        None,
         MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
     )?;
     for (name, major, minor) in DEVICES {
@@ -551,8 +541,9 @@ fn show_dev(top: &OwnedFd) -> Result<()> {
     mount_at(&pts, "/dev/pts", "/dev/pts")?;
     let shm = match theirs(top, "dev/shm", TMPFS_MAGIC) {
         Some(t) => t,
-        None => tmpfs(
+        None => cntr::mount::tmpfs(
             "1777",
+            None,
             MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
         )?,
     };
@@ -577,8 +568,9 @@ fn show_sys(top: &OwnedFd) -> Result<()> {
 /// A fresh `/tmp`: the tools tree's own is the image's or the
 /// toolbox's.
 fn show_tmp() -> Result<()> {
-    let t = tmpfs(
+    let t = cntr::mount::tmpfs(
         "1777",
+        None,
         MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV,
     )?;
     mount_at(&t, "/tmp", "/tmp")

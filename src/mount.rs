@@ -119,6 +119,40 @@ pub fn attach(tree: &OwnedFd, to: BorrowedFd<'_>, what: &str) -> Result<()> {
     .ctx(format_args!("mount {what}"))
 }
 
+/// Runs `clone` (an `open_tree(OPEN_TREE_CLONE)`) in the mount namespace
+/// of the process behind `pidfd`, then returns to the namespace `own`
+/// names (a handle on the caller's, taken before): `open_tree` copies
+/// only mounts of the caller's own namespace, and the copy, detached,
+/// belongs to none and survives the trip. Coming back makes the root and
+/// working directory those of `own`'s root.
+pub fn clone_in(
+    pidfd: BorrowedFd<'_>,
+    own: &OwnedFd,
+    what: &str,
+    clone: impl FnOnce() -> Result<OwnedFd>,
+) -> Result<OwnedFd> {
+    rustix::thread::move_into_thread_name_spaces(pidfd, rustix::thread::ThreadNameSpaceType::MOUNT)
+        .ctx(format_args!("enter the mount namespace of {what}"))?;
+    let tree = clone();
+    rustix::thread::move_into_link_name_space(
+        own.as_fd(),
+        Some(rustix::thread::LinkNameSpaceType::Mount),
+    )
+    .ctx("return to cntr's mount namespace")?;
+    tree
+}
+
+/// A new tmpfs of mode `mode` (and at most `size`, a tmpfs size such as
+/// `16m`), mounted nowhere, with the mount flags `attrs`.
+pub fn tmpfs(mode: &str, size: Option<&str>, attrs: MountAttrFlags) -> Result<OwnedFd> {
+    let fs = open_fs("tmpfs")?;
+    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", mode).ctx("configure the tmpfs")?;
+    if let Some(size) = size {
+        rustix::mount::fsconfig_set_string(fs.as_fd(), "size", size).ctx("configure the tmpfs")?;
+    }
+    make_fs_with(&fs, "tmpfs", attrs)
+}
+
 /// `fsopen(fstype)`, see fsopen(2): a new filesystem context, for
 /// `fsconfig(2)` options and then [`make_fs`].
 pub fn open_fs(fstype: &str) -> Result<OwnedFd> {

@@ -203,24 +203,16 @@ fn clone_root(p: &crate::proc::Process, root: &OwnedFd, what: &str) -> Result<Ow
         Mode::empty(),
     )
     .ctx("open the working directory")?;
-    rustix::thread::move_into_thread_name_spaces(
-        p.pidfd.as_fd(),
-        rustix::thread::ThreadNameSpaceType::MOUNT,
-    )
-    .ctx(format_args!("enter the mount namespace of {what}"))?;
-    let tree = rustix::mount::open_tree(
-        root.as_fd(),
-        "",
-        rustix::mount::OpenTreeFlags::OPEN_TREE_CLONE
-            | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
-            | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH,
-    )
-    .map_err(|e| Error::sys(format_args!("copy the root of {what}"), e));
-    rustix::thread::move_into_link_name_space(
-        own.as_fd(),
-        Some(rustix::thread::LinkNameSpaceType::Mount),
-    )
-    .ctx("return to cntr's mount namespace")?;
+    let tree = crate::mount::clone_in(p.pidfd.as_fd(), &own, what, || {
+        rustix::mount::open_tree(
+            root.as_fd(),
+            "",
+            rustix::mount::OpenTreeFlags::OPEN_TREE_CLONE
+                | rustix::mount::OpenTreeFlags::OPEN_TREE_CLOEXEC
+                | rustix::mount::OpenTreeFlags::AT_EMPTY_PATH,
+        )
+        .map_err(|e| Error::sys(format_args!("copy the root of {what}"), e))
+    });
     rustix::process::fchdir(&cwd).ctx("return to the working directory")?;
     tree
 }
@@ -237,9 +229,7 @@ fn overlay(layers: &[OwnedFd], shown: &str) -> Result<OwnedFd> {
             layers.len()
         )));
     }
-    let fs = open_fs("tmpfs")?;
-    rustix::mount::fsconfig_set_string(fs.as_fd(), "mode", "0755").ctx("configure the tmpfs")?;
-    let scratch = make_fs_with(&fs, "tmpfs", MountAttrFlags::MOUNT_ATTR_NOSUID)?;
+    let scratch = crate::mount::tmpfs("0755", None, MountAttrFlags::MOUNT_ATTR_NOSUID)?;
     let dir = |name: &str| -> Result<OwnedFd> {
         rustix::fs::mkdirat(&scratch, name, Mode::from_raw_mode(0o755))
             .ctx(format_args!("create {name} on the tmpfs"))?;

@@ -1311,6 +1311,12 @@ fn handoff_wrong_fds() {
         ("cgroup2dir", &tmp, "is not a cgroup v2 directory"),
         ("cgroup2dir", &procs, "is not a cgroup v2 directory"),
         ("cgroup2dir", &file, "is not a cgroup v2 directory"),
+        // What cntr-resolve seals (--seccomp, --tools) must come sealed,
+        // and a tools tree must be an overlay.
+        ("seccomp", &file, "is not a sealed memfd"),
+        ("toolsenv", &file, "is not a sealed memfd"),
+        ("tools", &tmp, "is not an overlay's root directory"),
+        ("tools", &file, "is not an overlay's root directory"),
     ];
     let v1_ro: Vec<OwnedFd> = v1
         .iter()
@@ -1344,6 +1350,29 @@ fn handoff_wrong_fds() {
         );
         host.check();
     }
+    // A tools tree's PATH without the tree.
+    let sealed = rustix::fs::memfd_create(
+        "path",
+        rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+    )
+    .unwrap();
+    rustix::io::write(&sealed, b"/bin").unwrap();
+    rustix::fs::fcntl_add_seals(
+        &sealed,
+        rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL,
+    )
+    .unwrap();
+    let r = run_with(
+        &["nsenter", "--uts", "true"],
+        &replaced(&good, &[("toolsenv", Some(&sealed))]),
+    );
+    failed(
+        &r,
+        "toolsenv alone",
+        125,
+        "cntr-nsenter",
+        "CNTR_FDS: tools and toolsenv go together",
+    );
     assert!(descendants(pid).is_empty(), "left in the container");
 }
 

@@ -283,13 +283,7 @@ impl Scratch {
     fn with_tools() -> Scratch {
         let mut s = Scratch::new();
         let t = s.dir.join("tools");
-        let out = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(rootfs(0))
-            .arg(&t)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        copy_rootfs(0, &t);
         let bin = t.join(s.dir.strip_prefix("/").unwrap()).join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         copy_program(&hostile_bin(), &bin.join("door-hold"));

@@ -59,6 +59,29 @@ impl Facts {
     }
 }
 
+/// `cntr attach OPTS... TARGET -- sh -c SCRIPT`, where sh is the tools
+/// tree's.
+fn attach_sh(opts: &[&str], target: &str, script: &str) -> Run {
+    let mut args = vec!["attach"];
+    args.extend_from_slice(opts);
+    args.extend([target, "--", "sh", "-c", script]);
+    run(&args)
+}
+
+/// `cntr attach --tools SRC TARGET -- sh -c SCRIPT`.
+fn tools_sh(src: &str, target: &str, script: &str) -> Run {
+    attach_sh(&["--tools", src], target, script)
+}
+
+/// `cntr attach --tools SRC TARGET -- true` fails with one line, 125,
+/// that says `why`.
+fn refused(src: &str, target: &str, why: &str) {
+    let r = run(&["attach", "--tools", src, target, "--", "true"]);
+    assert_eq!(r.code, 125, "{src}: {}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{src}: {}", r.stderr);
+    assert!(r.stderr.contains(why), "{src}: {}", r.stderr);
+}
+
 /// The marker program of every tools tree here.
 const MARKER: &str = "#!/bin/sh\necho toolbox-only\n";
 
@@ -74,13 +97,7 @@ impl ToolsDir {
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = PathBuf::from(format!("/tmp/cntr-tools-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let out = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(rootfs(0))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        copy_rootfs(0, &dir);
         let marker = dir.join("usr/bin/tbmark");
         std::fs::write(&marker, MARKER).unwrap();
         std::fs::set_permissions(&marker, std::os::unix::fs::PermissionsExt::from_mode(0o755))
@@ -124,30 +141,16 @@ fn a_tools_dir_is_the_sessions_root() {
     let secret = Secret::new();
     let pid = ct.pid.to_string();
     let t = tools.arg();
-    let r = run(&[
-        "attach",
-        "--tools",
-        &t,
-        &pid,
-        "--",
-        "sh",
-        "-c",
-        &facts(&secret),
-    ]);
+    let r = tools_sh(&t, &pid, &facts(&secret));
     Facts::of(&r).check(&ct.name, 0, "sleep", "etc");
     // The command comes from the tools tree's PATH, never the caller's:
     // the default shell is its sh; writes go to the session's layer.
-    let r = run(&[
-        "attach",
-        "--tools",
+    let r = tools_sh(
         &t,
         &pid,
-        "--",
-        "sh",
-        "-c",
         "echo $PATH; echo $SHELL; echo x >/written && cat /written; \
          echo y >/var/lib/cntr/tmp/from-tools; cat /var/lib/cntr/etc/ct-marker",
-    ]);
+    );
     assert_eq!(
         r.ok(),
         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/bin/sh\nx\ninside-ct\n"
@@ -157,16 +160,7 @@ fn a_tools_dir_is_the_sessions_root() {
     assert_eq!(std::fs::read_to_string(&landed).unwrap(), "y\n");
     // Written in the tools tree: gone with the session, the directory
     // untouched.
-    let r = run(&[
-        "attach",
-        "--tools",
-        &t,
-        &pid,
-        "--",
-        "sh",
-        "-c",
-        "ls /written 2>&1; true",
-    ]);
+    let r = tools_sh(&t, &pid, "ls /written 2>&1; true");
     assert!(r.ok().contains("No such file"), "{}", r.ok());
     assert_eq!(tree(&tools.dir), before);
     // No command: sh of the tools tree (its busybox), stdin a pipe.
@@ -192,7 +186,7 @@ fn the_sessions_dev_sys_and_tmp() {
          stat -c %a /tmp; echo hi >/dev/null && echo null-ok; \
          head -c 4 /dev/zero | wc -c; fstype /dev/pts; fstype /proc"
     );
-    let r = run(&["attach", "--tools", &t, &pid, "--", "sh", "-c", &script]);
+    let r = tools_sh(&t, &pid, &script);
     let out = r.ok();
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -203,6 +197,29 @@ fn the_sessions_dev_sys_and_tmp() {
     assert_eq!(lines[1..5], ["0", "1777", "null-ok", "4"], "{out}");
     assert!(lines.contains(&"/dev/pts devpts"), "{out}");
     assert!(lines.contains(&"/proc proc"), "{out}");
+}
+
+/// The container's identity files cover the tools tree's, also where the
+/// tree lacks one or has a dangling link in its place (the tree is the
+/// session's own: the file is made there to be covered).
+#[test]
+fn identity_files_over_a_tree_that_lacks_them() {
+    let tools = ToolsDir::new();
+    let etc = tools.dir.join("etc");
+    std::fs::remove_file(etc.join("hostname")).unwrap();
+    std::fs::remove_file(etc.join("hosts")).unwrap();
+    std::os::unix::fs::symlink("../run/nowhere", etc.join("hosts")).unwrap();
+    let ct = Container::start(Variant::Docker);
+    let pid = ct.pid.to_string();
+    let r = tools_sh(&tools.arg(), &pid, "cat /etc/hostname /etc/hosts");
+    let theirs = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/root/etc/{f}")).unwrap();
+    assert_eq!(r.ok(), theirs("hostname") + &theirs("hosts"));
+    // The tree itself is as it was.
+    assert!(!etc.join("hostname").exists());
+    assert_eq!(
+        std::fs::read_link(etc.join("hosts")).unwrap(),
+        Path::new("../run/nowhere")
+    );
 }
 
 #[test]
@@ -227,11 +244,12 @@ fn tools_dir_errors_leave_nothing_mounted() {
         ("image:", "--tools: '' is not an image reference"),
         ("container:", "--tools container: needs a name"),
     ] {
-        let r = run(&["attach", "--tools", src, &pid, "--", "true"]);
-        assert_eq!(r.code, 125, "{src}: {}", r.stderr);
-        assert_eq!(r.stderr.lines().count(), 1, "{src}: {}", r.stderr);
-        assert!(r.stderr.contains(why), "{src}: {}", r.stderr);
+        refused(src, &pid, why);
     }
+    // cntr-resolve builds a tree only for a chain to use.
+    let r = run(&["resolve", "--tools", "/tmp", &pid]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("--tools goes with PROG"), "{}", r.stderr);
     let r = run(&["exec", "--tools", "/tmp", &pid, "--", "true"]);
     assert_eq!(r.code, 125);
     assert!(r.stderr.contains("--tools is attach's"), "{}", r.stderr);
@@ -399,55 +417,24 @@ fn docker_toolbox_for_a_scratch_and_a_busybox_target() {
     let tools = format!("container:{}", tb.name);
 
     // The scratch target has no shell: every program is the toolbox's.
-    let r = run(&[
-        "attach",
-        "--tools",
-        &tools,
-        &scratch.name,
-        "--",
-        "sh",
-        "-c",
-        &facts(&secret),
-    ]);
+    let r = tools_sh(&tools, &scratch.name, &facts(&secret));
     Facts::of(&r).check("scratch-tgt", 1000, "pause", "pause");
-    let r = run(&[
-        "attach",
-        "--tools",
-        &tools,
-        &bb.name,
-        "--",
-        "sh",
-        "-c",
-        &facts(&secret),
-    ]);
+    let r = tools_sh(&tools, &bb.name, &facts(&secret));
     Facts::of(&r).check("bb-tgt", 0, "sleep", "bin");
 
     // Writes: under the base dir they land in the target; in the tools
     // tree they go with the session, and the toolbox never sees them.
-    let r = run(&[
-        "attach",
-        "--tools",
+    let r = tools_sh(
         &tools,
         &bb.name,
-        "--",
-        "sh",
-        "-c",
         "echo t >/var/lib/cntr/tmp/from-tools && echo s >/tools-scratch && cat /tools-scratch",
-    ]);
+    );
     assert_eq!(r.ok(), "s\n");
     let r = docker(&["exec", &bb.id, "cat", "/tmp/from-tools"]);
     assert_eq!(r.ok(), "t\n");
     let r = docker(&["exec", &tb.id, "ls", "/tools-scratch"]);
     assert_ne!(r.code, 0, "the toolbox saw the session's write");
-    let r = run(&[
-        "attach",
-        "--tools",
-        &tools,
-        &bb.name,
-        "--",
-        "ls",
-        "/tools-scratch",
-    ]);
+    let r = tools_sh(&tools, &bb.name, "ls /tools-scratch");
     assert_ne!(r.code, 0, "a second session saw the first one's write");
 
     // The same toolbox as an image of docker's store, with its PATH.
@@ -467,27 +454,9 @@ fn docker_toolbox_for_a_scratch_and_a_busybox_target() {
     ])
     .ok();
     let src = format!("image:{}", image.name);
-    let r = run(&[
-        "attach",
-        "--tools",
-        &src,
-        &scratch.name,
-        "--",
-        "sh",
-        "-c",
-        &facts(&secret),
-    ]);
+    let r = tools_sh(&src, &scratch.name, &facts(&secret));
     Facts::of(&r).check("scratch-tgt", 1000, "pause", "pause");
-    let r = run(&[
-        "attach",
-        "--tools",
-        &src,
-        &bb.name,
-        "--",
-        "sh",
-        "-c",
-        "echo $PATH",
-    ]);
+    let r = tools_sh(&src, &bb.name, "echo $PATH");
     assert_eq!(r.ok().trim(), image_path);
 
     // Bad sources: one line, 125, nothing mounted.
@@ -512,10 +481,7 @@ fn docker_toolbox_for_a_scratch_and_a_busybox_target() {
         ),
     ];
     for (src, why) in &cases {
-        let r = run(&["attach", "--tools", src, &bb.name, "--", "true"]);
-        assert_eq!(r.code, 125, "{src}: {}", r.stderr);
-        assert_eq!(r.stderr.lines().count(), 1, "{src}: {}", r.stderr);
-        assert!(r.stderr.contains(why.as_str()), "{src}: {}", r.stderr);
+        refused(src, &bb.name, why);
     }
     drop((tb, scratch, bb, stopped, image, img));
     host.check();
@@ -540,34 +506,84 @@ fn podman_image_and_toolbox() {
         format!("container:{}", tb.name),
         format!("image:{}", image.name),
     ] {
-        let r = run(&[
-            "attach",
-            "-t",
-            "podman",
-            "--tools",
-            &src,
+        let r = attach_sh(
+            &["-t", "podman", "--tools", &src],
             &target.name,
-            "--",
-            "sh",
-            "-c",
             &facts(&secret),
-        ]);
+        );
         Facts::of(&r).check("podman-tgt", 0, "sleep", "bin");
     }
     // A podman image named as podman completes it (localhost/).
     let short = format!("image:cntr-ptoolbox-image:{tag}");
-    let r = run(&[
-        "attach",
-        "-t",
-        "podman",
-        "--tools",
-        &short,
-        &target.name,
-        "--",
-        "tbmark",
-    ]);
+    let r = attach_sh(&["-t", "podman", "--tools", &short], &target.name, "tbmark");
     assert_eq!(r.ok(), "toolbox-only\n");
     drop((tb, target, image));
+    host.check();
+}
+
+/// A fake podman store of the test's own at `store` (`CNTR_PODMAN_ROOT`),
+/// whose driver `driver` keeps image `name`, top layer `top` over
+/// `base`, and `base`'s directory only.
+fn fake_store(store: &Path, driver: &str, name: &str, top: &str, base: &str) {
+    let _ = std::fs::remove_dir_all(store);
+    let id = "a".repeat(64);
+    std::fs::create_dir_all(store.join(format!("{driver}-images"))).unwrap();
+    std::fs::create_dir_all(store.join(format!("{driver}-layers"))).unwrap();
+    std::fs::create_dir_all(store.join(format!("{driver}/{base}/diff"))).unwrap();
+    std::fs::write(
+        store.join(format!("{driver}-images/images.json")),
+        format!(r#"[{{"id":"{id}","names":["{name}"],"layer":"{top}"}}]"#),
+    )
+    .unwrap();
+    std::fs::write(
+        store.join(format!("{driver}-layers/layers.json")),
+        format!(r#"[{{"id":"{top}","parent":"{base}"}},{{"id":"{base}"}}]"#),
+    )
+    .unwrap();
+}
+
+/// `cntr attach -t process_id,podman --tools SRC PID -- true` with the
+/// podman store `store` alone.
+fn with_store(store: &Path, src: &str, pid: i32) -> Run {
+    Run::from(
+        command(&[
+            "attach",
+            "-t",
+            "process_id,podman",
+            "--tools",
+            src,
+            &pid.to_string(),
+            "--",
+            "true",
+        ])
+        .env("CNTR_PODMAN_ROOT", store)
+        .env_remove("CNTR_PODMAN_USER")
+        .output()
+        .unwrap(),
+    )
+}
+
+/// An image that only a store of another driver keeps: the error names
+/// the driver and the store.
+#[test]
+fn an_image_of_another_driver() {
+    let host = HostState::take();
+    let ct = Container::start(Variant::Docker);
+    let store = PathBuf::from(format!("/tmp/cntr-vfs-store-{}", std::process::id()));
+    let (top, base) = ("b".repeat(64), "c".repeat(64));
+    fake_store(&store, "vfs", "localhost/vfsonly:1", &top, &base);
+    let r = with_store(&store, "image:vfsonly:1", ct.pid);
+    let _ = std::fs::remove_dir_all(&store);
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim(),
+        format!(
+            "cntr-resolve: podman image vfsonly:1 is kept by the vfs driver in {}; \
+             images are read from docker's overlay2 and podman's overlay",
+            store.display()
+        )
+    );
+    drop(ct);
     host.check();
 }
 
@@ -579,37 +595,9 @@ fn an_image_whose_layers_are_missing() {
     let host = HostState::take();
     let ct = Container::start(Variant::Docker);
     let store = PathBuf::from(format!("/tmp/cntr-fake-store-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&store);
-    let (id, top, base) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
-    std::fs::create_dir_all(store.join("overlay-images")).unwrap();
-    std::fs::create_dir_all(store.join("overlay-layers")).unwrap();
-    std::fs::create_dir_all(store.join(format!("overlay/{base}/diff"))).unwrap();
-    std::fs::write(
-        store.join("overlay-images/images.json"),
-        format!(r#"[{{"id":"{id}","names":["localhost/broken:1"],"layer":"{top}"}}]"#),
-    )
-    .unwrap();
-    std::fs::write(
-        store.join("overlay-layers/layers.json"),
-        format!(r#"[{{"id":"{top}","parent":"{base}"}},{{"id":"{base}"}}]"#),
-    )
-    .unwrap();
-    let r = Run::from(
-        command(&[
-            "attach",
-            "-t",
-            "process_id,podman",
-            "--tools",
-            "image:broken:1",
-            &ct.pid.to_string(),
-            "--",
-            "true",
-        ])
-        .env("CNTR_PODMAN_ROOT", &store)
-        .env_remove("CNTR_PODMAN_USER")
-        .output()
-        .unwrap(),
-    );
+    let (top, base) = ("b".repeat(64), "c".repeat(64));
+    fake_store(&store, "overlay", "localhost/broken:1", &top, &base);
+    let r = with_store(&store, "image:broken:1", ct.pid);
     let _ = std::fs::remove_dir_all(&store);
     assert_eq!(r.code, 125, "{}", r.stderr);
     assert_eq!(

@@ -341,4 +341,43 @@ mod tests {
         );
         assert!(found(&Json::parse(br#"{"Id":"abc"}"#).unwrap()).is_none());
     }
+
+    #[test]
+    fn image_answers() {
+        let layers = |text: &str| image_layers(&Json::parse(text.as_bytes()).unwrap(), "x");
+        // The upper layer first, then the lower ones in their order.
+        let (dirs, path) = layers(
+            r#"{"GraphDriver":{"Name":"overlay2","Data":{"UpperDir":"/d/3/diff","LowerDir":"/d/2/diff:/d/1/diff"}},"Config":{"Env":["A=1","PATH=/opt/bin:/bin"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(dirs, ["/d/3/diff", "/d/2/diff", "/d/1/diff"]);
+        assert_eq!(path.as_deref(), Some(&b"/opt/bin:/bin"[..]));
+        // One layer, no PATH.
+        let (dirs, path) =
+            layers(r#"{"GraphDriver":{"Name":"overlay2","Data":{"UpperDir":"/d/1/diff"}}}"#)
+                .unwrap();
+        assert_eq!((dirs, path), (vec!["/d/1/diff".to_string()], None));
+        for (bad, why) in [
+            (
+                r#"{"GraphDriver":{"Name":"overlayfs","Data":{}}}"#,
+                "kept by the overlayfs storage driver",
+            ),
+            (r#"{"Config":{}}"#, "kept by the (unnamed) storage driver"),
+            (
+                r#"{"GraphDriver":{"Name":"overlay2","Data":{"UpperDir":"d/1"}}}"#,
+                "unreadable layer list",
+            ),
+            (
+                r#"{"GraphDriver":{"Name":"overlay2","Data":{"UpperDir":"/a:/b"}}}"#,
+                "unreadable layer list",
+            ),
+            (
+                r#"{"GraphDriver":{"Name":"overlay2","Data":{}}}"#,
+                "unreadable layer list",
+            ),
+        ] {
+            let e = layers(bad).unwrap_err();
+            assert!(e.message().contains(why), "{bad}: {}", e.message());
+        }
+    }
 }

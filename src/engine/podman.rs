@@ -53,6 +53,7 @@ const MAX_NAMES: usize = 8;
 
 /// A podman storage: its root and run root, and the uid of the rootless
 /// user whose storage it is (`None` for root's).
+#[derive(Clone)]
 struct Store {
     root: String,
     runroot: String,
@@ -462,16 +463,7 @@ pub fn image(reference: &str, owner: Option<&str>) -> Result<Option<Image>> {
             continue;
         };
         for (id, layer, by_name) in matches(&raw) {
-            hits.push((
-                Store {
-                    root: s.root.clone(),
-                    runroot: s.runroot.clone(),
-                    user: s.user,
-                },
-                id,
-                layer,
-                by_name,
-            ));
+            hits.push((s.clone(), id, layer, by_name));
         }
     }
     // A name counts before an ID prefix, as in podman.

@@ -90,6 +90,22 @@ pub fn copy_program(src: &Path, dst: &Path) {
     assert!(out.status.success(), "cp: {out:?}");
 }
 
+/// A copy of the test root filesystem of `owner` (see [`rootfs`]) at
+/// `dst`, owners and modes kept.
+pub fn copy_rootfs(owner: u32, dst: &Path) {
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(rootfs(owner))
+        .arg(dst)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cp: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn need_root() {
     assert!(
         rustix::process::geteuid().is_root(),
@@ -213,17 +229,7 @@ impl Container {
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = target_dir().join(format!("ct-private-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let out = Command::new("cp")
-            .arg("-a")
-            .arg(rootfs(owner))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "cp: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        copy_rootfs(owner, &dir);
         let helper = dir.join("usr/bin/hostile");
         copy_program(&hostile_bin(), &helper);
         std::os::unix::fs::chown(&helper, Some(owner), Some(owner)).unwrap();
