@@ -5,7 +5,7 @@
 //! lines hold the target too), cntr's ancestors (the calling shell among
 //! them), kernel threads and zombies. Only tried when asked for with `-t`.
 
-use super::{Engine, Found};
+use super::{Engine, Find, Found};
 use crate::error::Result;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
@@ -14,8 +14,7 @@ use rustix::fs::{Mode, OFlags};
 pub const ENGINE: Engine = Engine {
     name: "command",
     by_default: false,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| {
         Err(crate::error::Error::usage(
             "--list lists containers, not commands",

@@ -8,15 +8,14 @@
 //! and a stale PID: the PID is pinned and checked to be in the task's
 //! cgroup before use (see `Found::verify`), and a dead one is reported.
 
-use super::{Engine, Found};
+use super::{Engine, Find, Found};
 use crate::error::Result;
 
 /// The `containerd` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "containerd",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| Ok(list()),
 };
 

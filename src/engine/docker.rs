@@ -6,15 +6,14 @@
 
 use super::http::{get, receive, send};
 use super::json::Json;
-use super::{Engine, Found, Image};
+use super::{Engine, Find, Found, Image};
 use crate::error::{Error, Result};
 
 /// The `docker` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "docker",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), |n| start(n)()),
-    ask: Some(|q| q.name().map_or_else(super::answered, start)),
+    find: Find::Later(|q| q.name().map_or_else(super::answered, start)),
     list: |_| list(),
 };
 

@@ -8,15 +8,14 @@
 //! daemon nor a CLI is asked, and no name is ever put on a command line.
 
 use super::json::Json;
-use super::{containerd, Engine, Found};
+use super::{containerd, Engine, Find, Found};
 use crate::error::Result;
 
 /// The `kubernetes` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "kubernetes",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| Ok(list()),
 };
 

@@ -4,7 +4,7 @@
 //! file name); its PID comes from `lxc-info --no-humanize --pid`, run by
 //! absolute path with a timeout. A stopped container prints nothing.
 
-use super::{cli, Engine, Found};
+use super::{cli, Engine, Find, Found};
 use crate::error::{Error, Result};
 use std::time::Duration;
 
@@ -12,8 +12,7 @@ use std::time::Duration;
 pub const ENGINE: Engine = Engine {
     name: "lxc",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| Ok(list()),
 };
 

@@ -7,15 +7,14 @@
 
 use super::http::get;
 use super::json::Json;
-use super::{Check, Engine, Found};
+use super::{Check, Engine, Find, Found};
 use crate::error::{Error, Result};
 
 /// The `lxd` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "lxd",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| list(),
 };
 

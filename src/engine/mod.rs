@@ -187,11 +187,7 @@ pub struct Engine {
     pub by_default: bool,
     /// The running containers `q.target` names; `Err` says why none runs
     /// when the engine knows the target but it does not run.
-    pub find: fn(&Query<'_>) -> Result<Vec<Found>>,
-    /// For an engine that waits on a daemon: `find`, asked now and
-    /// answered later, so that the daemon works while the other resolvers
-    /// read their files. `None`: `find` is called in its turn.
-    pub ask: Option<fn(&Query<'_>) -> Later>,
+    pub find: Find,
     /// Every running container.
     pub list: fn(&Query<'_>) -> Result<Vec<Found>>,
 }
@@ -210,7 +206,16 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// An answer of [`Engine::ask`], read when called.
+/// How a resolver finds the containers a target names.
+pub enum Find {
+    /// It reads files: answered in its turn.
+    Now(fn(&Query<'_>) -> Result<Vec<Found>>),
+    /// It waits on a daemon: asked before the others and answered after
+    /// them, so that the daemon works while they read their files.
+    Later(fn(&Query<'_>) -> Later),
+}
+
+/// An answer of [`Find::Later`], read when called.
 pub type Later = Box<dyn FnOnce() -> Result<Vec<Found>>>;
 
 /// A [`Later`] that has its answer already: no container.
@@ -358,26 +363,31 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
     let mut tried = Vec::new();
     // The daemons are asked first and read last; the answers are taken in
     // the resolvers' order all the same.
-    let later: Vec<Option<Later>> = types.iter().map(|t| t.ask.map(|a| a(q))).collect();
-    let mut answers: Vec<Option<Result<Vec<Found>>>> = types
+    let mut later: Vec<Option<Later>> = types
         .iter()
-        .zip(&later)
-        .map(|(t, l)| {
-            l.is_none().then(|| {
-                let a = (t.find)(q);
-                crate::trace!("asked {}", t.name);
-                a
-            })
+        .map(|t| match t.find {
+            Find::Later(ask) => Some(ask(q)),
+            Find::Now(_) => None,
         })
         .collect();
-    for (a, l) in answers.iter_mut().zip(later) {
-        if let Some(l) = l {
-            *a = Some(l());
-        }
-    }
+    let now: Vec<Option<Result<Vec<Found>>>> = types
+        .iter()
+        .map(|t| match t.find {
+            Find::Now(find) => {
+                let a = find(q);
+                crate::trace!("asked {}", t.name);
+                Some(a)
+            }
+            Find::Later(_) => None,
+        })
+        .collect();
+    let answers: Vec<Result<Vec<Found>>> = now
+        .into_iter()
+        .zip(later.iter_mut())
+        .map(|(a, l)| a.unwrap_or_else(|| l.take().map_or_else(|| Ok(Vec::new()), |l| l())))
+        .collect();
     crate::trace!("read the daemons' answers");
     for (t, answer) in types.iter().zip(answers) {
-        let answer = answer.unwrap_or_else(|| Ok(Vec::new()));
         tried.push(t.name);
         match answer {
             // Several processes or tasks can match: each is a candidate,

@@ -5,15 +5,14 @@
 //! to be a plain file name before it reaches a path, and the leader,
 //! once pinned, to be in the machine's scope.
 
-use super::{Check, Engine, Found};
+use super::{Check, Engine, Find, Found};
 use crate::error::{Error, Result};
 
 /// The `nspawn` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "nspawn",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| Ok(list()),
 };
 

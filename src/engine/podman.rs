@@ -21,7 +21,7 @@
 //! process of the host.
 
 use super::json::Json;
-use super::{Check, Engine, Found, Image};
+use super::{Check, Engine, Find, Found, Image};
 use crate::error::{Error, Result};
 use crate::proc::Process;
 use rustix::fd::{AsFd, OwnedFd};
@@ -31,8 +31,7 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 pub const ENGINE: Engine = Engine {
     name: "podman",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), |n| find(n, q.owner)),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), |n| find(n, q.owner))),
     list: |q| Ok(list(q.owner)),
 };
 

@@ -3,13 +3,13 @@
 //! container, so the process is not checked against one, and there is
 //! nothing to list.
 
-use super::{Check, Engine, Found};
+use super::{Check, Engine, Find, Found};
 
 /// The `process_id` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "process_id",
     by_default: true,
-    find: |q| {
+    find: Find::Now(|q| {
         Ok(crate::proc::parse_pid(q.target)
             .map(|pid| Found {
                 engine: &ENGINE,
@@ -21,7 +21,6 @@ pub const ENGINE: Engine = Engine {
             })
             .into_iter()
             .collect())
-    },
-    ask: None,
+    }),
     list: |_| Ok(Vec::new()),
 };

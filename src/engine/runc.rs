@@ -5,15 +5,14 @@
 //! runtime is run.
 
 use super::json::Json;
-use super::{Engine, Found};
+use super::{Engine, Find, Found};
 use crate::error::Result;
 
 /// The `runc` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "runc",
     by_default: true,
-    find: |q| q.name().map_or(Ok(Vec::new()), find),
-    ask: None,
+    find: Find::Now(|q| q.name().map_or(Ok(Vec::new()), find)),
     list: |_| Ok(list()),
 };
 
