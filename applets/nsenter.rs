@@ -78,8 +78,8 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         return help(USAGE);
     };
     let h = o.handoff(h)?;
-    let join = cntr::ns::differing(&h, wanted)?;
-    if join.contains(T::MOUNT) {
+    // Whether to re-exec first: the other kinds are compared once, after.
+    if cntr::ns::differing(&h, wanted & T::MOUNT)?.contains(T::MOUNT) {
         // PROG will be found in the container's root: go on from a
         // read-only bind of cntr's binary (see cntr::sealed), with the
         // same namespaces and the handoff instead of the target.
@@ -97,6 +97,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         argv.extend(o.rest.iter().cloned());
         cntr::sealed::ensure(&argv, &h)?;
     }
+    let join = cntr::ns::differing(&h, wanted)?;
     if !join.intersects(T::PROCESS_ID | T::TIME) {
         cntr::ns::enter(&h, join)?;
         cntr::trace!("joined {join:?}");
@@ -156,8 +157,10 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
         }
         sys::Fork::Parent(child) => {
             // The parent stays outside the container's PID namespace and
-            // needs none of the target's fds, nor any the caller leaked.
-            drop(h);
+            // needs none of the target's fds, nor any the caller leaked:
+            // one close_range for them all, not a close per handoff fd
+            // first (the child often shares this CPU while it sets up).
+            std::mem::forget(h);
             sys::close_all_but(&[]).ctx("close fds")?;
             wait_child(child, set)
         }

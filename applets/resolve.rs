@@ -110,7 +110,11 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         owner: o.owner.as_deref(),
         target: &o.target,
     };
-    let r = cntr::engine::resolve(&q)?;
+    // The host side of the handoff is opened while the daemons answer,
+    // when a handoff is to be made.
+    let chain = !o.rest.is_empty();
+    let (r, host) =
+        cntr::engine::resolve_with(&q, || chain.then(cntr::handoff::HostSide::prepared))?;
     let filters = if o.seccomp {
         copy_seccomp(&r.process)?
     } else {
@@ -135,7 +139,11 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         cntr::error::say(&line)?;
         return Ok(0);
     }
-    let mut h = Handoff::open(r.process)?;
+    let host = match host {
+        Some(h) => h?,
+        None => cntr::handoff::HostSide::open()?,
+    };
+    let mut h = Handoff::open_with(r.process, host)?;
     if let Some((f, _)) = filters {
         h.seccomp = Some(f.to_memfd()?);
         cntr::trace!("seccomp filters copied");

@@ -59,10 +59,11 @@ pub fn parse(b: &[u8]) -> Option<Vec<Membership>> {
     Some(out)
 }
 
-/// The host's mount of hierarchy `m`, if any: for v2 the `cgroup2` mount,
-/// for v1 the `cgroup` mount whose options list exactly its controllers.
-fn mount_of<'a>(m: &Membership, mounts: &'a [MountInfo]) -> Option<&'a MountInfo> {
-    mounts.iter().find(|mi| {
+/// The host's mount of hierarchy `m`, if any (its index in `mounts`): for
+/// v2 the `cgroup2` mount, for v1 the `cgroup` mount whose options list
+/// exactly its controllers.
+fn mount_of(m: &Membership, mounts: &[MountInfo]) -> Option<usize> {
+    mounts.iter().position(|mi| {
         if m.controllers.is_empty() {
             mi.fstype == b"cgroup2" && m.id == 0
         } else if mi.fstype == b"cgroup" {
@@ -116,20 +117,75 @@ pub struct Joins {
     pub v2_dir: Option<OwnedFd>,
 }
 
+/// The host's cgroup mounts, each with its mount point once opened: the
+/// host-side half of [`open_joins`], which needs no target. Read while the
+/// daemons answer (see `crate::handoff::HostSide`), it costs nothing on
+/// the way.
+pub struct Hierarchies {
+    mounts: Vec<MountInfo>,
+    bases: Vec<Option<OwnedFd>>,
+}
+
+impl Hierarchies {
+    /// The `cgroup` and `cgroup2` mounts of the host's mountinfo.
+    pub fn read() -> Result<Hierarchies> {
+        let own = rustix::fs::open(
+            "/proc/thread-self/mountinfo",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx("open /proc/thread-self/mountinfo")?;
+        let mounts: Vec<MountInfo> = parse_mountinfo(
+            &crate::proc::read_fd(&own, 4 << 20).ctx("read /proc/thread-self/mountinfo")?,
+        )
+        .into_iter()
+        .filter(|m| m.fstype == b"cgroup" || m.fstype == b"cgroup2")
+        .collect();
+        let bases = mounts.iter().map(|_| None).collect();
+        Ok(Hierarchies { mounts, bases })
+    }
+
+    /// Opens ahead the mount point of every hierarchy cntr itself belongs
+    /// to: every process lists the same hierarchies, so these are the
+    /// target's too. Best effort: what fails here is opened, and reported,
+    /// when the target needs it.
+    pub fn prepare(&mut self) {
+        let Ok(raw) = rustix::fs::open(
+            "/proc/thread-self/cgroup",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .and_then(|fd| crate::proc::read_fd(&fd, 64 * 1024)) else {
+            return;
+        };
+        for m in parse(&raw).unwrap_or_default() {
+            if let Some(i) = mount_of(&m, &self.mounts) {
+                let _ = self.base(i);
+            }
+        }
+    }
+
+    /// The mount point of mount `i`, opened `O_PATH` the first time.
+    fn base(&mut self, i: usize) -> Result<&OwnedFd> {
+        if self.bases[i].is_none() {
+            let point = &self.mounts[i].mount_point;
+            let fd = rustix::fs::open(
+                point.as_slice(),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ctx(format_args!("open {}", String::from_utf8_lossy(point)))?;
+            self.bases[i] = Some(fd);
+        }
+        Ok(self.bases[i].as_ref().expect("opened above"))
+    }
+}
+
 /// Opens, for every hierarchy the target belongs to that the host has
 /// mounted, the file to write to join it, and the v2 directory.
 /// Hierarchies the host does not mount are skipped: there is nothing to
 /// join there.
-pub fn open_joins(target: &Process) -> Result<Joins> {
-    let own = rustix::fs::open(
-        "/proc/thread-self/mountinfo",
-        OFlags::RDONLY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ctx("open /proc/thread-self/mountinfo")?;
-    let mounts = parse_mountinfo(
-        &crate::proc::read_fd(&own, 4 << 20).ctx("read /proc/thread-self/mountinfo")?,
-    );
+pub fn open_joins(target: &Process, hier: &mut Hierarchies) -> Result<Joins> {
     let raw = target.read("cgroup", 64 * 1024)?;
     let list = parse(&raw)
         .ok_or_else(|| Error::new(format!("unable to parse /proc/{}/cgroup", target.pid)))?;
@@ -138,21 +194,13 @@ pub fn open_joins(target: &Process) -> Result<Joins> {
         v2_dir: None,
     };
     for m in &list {
-        let Some(mi) = mount_of(m, &mounts) else {
+        let Some(i) = mount_of(m, &hier.mounts) else {
             continue;
         };
-        let Some(rel) = path_under(&m.path, &mi.root) else {
+        let Some(rel) = path_under(&m.path, &hier.mounts[i].root) else {
             continue;
         };
-        let base = rustix::fs::open(
-            mi.mount_point.as_slice(),
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .ctx(format_args!(
-            "open {}",
-            String::from_utf8_lossy(&mi.mount_point)
-        ))?;
+        let base = hier.base(i)?;
         let rel = if rel.is_empty() { &b"."[..] } else { rel };
         // The path comes from the target; it must stay inside this
         // hierarchy whatever it says.
@@ -162,7 +210,7 @@ pub fn open_joins(target: &Process) -> Result<Joins> {
             | ResolveFlags::NO_MAGICLINKS;
         let shown = || String::from_utf8_lossy(&m.path).into_owned();
         let open = |path: &[u8], flags: OFlags| {
-            rustix::fs::openat2(&base, path, flags | OFlags::CLOEXEC, Mode::empty(), how)
+            rustix::fs::openat2(base, path, flags | OFlags::CLOEXEC, Mode::empty(), how)
                 .map_err(|e| Error::sys(format_args!("open cgroup {}", shown()), e))
         };
         if m.controllers.is_empty() {
@@ -234,7 +282,7 @@ mod tests {
             controllers: c.to_vec(),
             path: p.to_vec(),
         };
-        let mp = |mm: &Membership| mount_of(mm, &mounts).map(|x| x.mount_point.clone());
+        let mp = |mm: &Membership| mount_of(mm, &mounts).map(|i| mounts[i].mount_point.clone());
         assert_eq!(mp(&m(b"cpu", b"/a")), Some(b"/sys/fs/cgroup/cpu".to_vec()));
         assert_eq!(
             mp(&m(b"cpu,cpuacct", b"/a")),

@@ -385,7 +385,10 @@ pub fn apply(c: &Creds) -> Result<()> {
             match rustix::thread::remove_capability_from_bounding_set(
                 CapabilitySet::from_bits_retain(1 << cap),
             ) {
-                Ok(()) | Err(rustix::io::Errno::INVAL) => {}
+                Ok(()) => {}
+                // Past the kernel's last capability (they are numbered
+                // without gaps): none of the rest exists either.
+                Err(rustix::io::Errno::INVAL) => break,
                 Err(e) => return Err(Error::sys("drop capabilities from the bounding set", e)),
             }
         }

@@ -71,10 +71,50 @@ pub struct Handoff {
     pub hostproc: OwnedFd,
 }
 
+/// What a handoff needs from the host that no target decides: the host's
+/// procfs and its cgroup mounts. Opened while the daemons answer a name
+/// (see [`crate::engine::resolve_with`]), it is off the critical path.
+pub struct HostSide {
+    hostproc: OwnedFd,
+    hier: crate::cgroup::Hierarchies,
+}
+
+impl HostSide {
+    /// Opens it, while `/proc` is certainly the host's (see
+    /// [`Handoff::hostproc`]).
+    pub fn open() -> Result<HostSide> {
+        let hostproc = rustix::fs::open(
+            "/proc",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx("open /proc")?;
+        Ok(HostSide {
+            hostproc,
+            hier: crate::cgroup::Hierarchies::read()?,
+        })
+    }
+
+    /// [`HostSide::open`], with the mount point of each of cntr's own
+    /// cgroup hierarchies opened ahead as well.
+    pub fn prepared() -> Result<HostSide> {
+        let mut h = HostSide::open()?;
+        h.hier.prepare();
+        crate::trace!("host side opened");
+        Ok(h)
+    }
+}
+
 impl Handoff {
     /// Opens everything later applets need from the host side, while cntr
     /// still stands in the host's namespaces.
     pub fn open(target: Process) -> Result<Handoff> {
+        Handoff::open_with(target, HostSide::open()?)
+    }
+
+    /// [`Handoff::open`] with its host-side half already open.
+    pub fn open_with(target: Process, host: HostSide) -> Result<Handoff> {
+        let HostSide { hostproc, mut hier } = host;
         let pid = target.pid;
         let root = rustix::fs::openat(
             &target.dir,
@@ -88,15 +128,7 @@ impl Handoff {
             }
             e => Error::sys(format_args!("open the root of process {pid}"), e),
         })?;
-        let joins = crate::cgroup::open_joins(&target)?;
-        // The host's procfs, opened here while /proc is certainly the
-        // host's (see the field).
-        let hostproc = rustix::fs::open(
-            "/proc",
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .ctx("open /proc")?;
+        let joins = crate::cgroup::open_joins(&target, &mut hier)?;
         crate::trace!("handoff opened: root, {} cgroup files", joins.files.len());
         Ok(Handoff {
             target,
@@ -112,7 +144,8 @@ impl Handoff {
 
     /// Resolves a target for an applet started without a handoff.
     pub fn resolve(q: &crate::engine::Query<'_>) -> Result<Handoff> {
-        Handoff::open(crate::engine::resolve(q)?.process)
+        let (r, host) = crate::engine::resolve_with(q, HostSide::prepared)?;
+        Handoff::open_with(r.process, host?)
     }
 
     /// Takes the handoff from the environment, if there is one.

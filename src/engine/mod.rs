@@ -350,6 +350,13 @@ impl Query<'_> {
 
 /// Resolves `q.target` with the resolvers `q.types` names.
 pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
+    resolve_with(q, || ()).map(|(r, ())| r)
+}
+
+/// [`resolve`], running `meanwhile` (work that needs no target) while the
+/// daemons answer: after the requests are sent and the other resolvers
+/// have looked, before the answers are read.
+pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(Resolved, T)> {
     let types = match q.types {
         Some(t) => parse_types(t)?,
         None => defaults(),
@@ -381,6 +388,7 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
             Find::Later(_) => None,
         })
         .collect();
+    let done = meanwhile();
     let answers: Vec<Result<Vec<Found>>> = now
         .into_iter()
         .zip(later.iter_mut())
@@ -434,7 +442,7 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
     f.verify(&process)?;
     crate::sys::pause("pinned");
     crate::trace!("pinned and checked {}", f.pid);
-    Ok(Resolved { process, found: f })
+    Ok((Resolved { process, found: f }, done))
 }
 
 /// Every running container the engines in `types` know, in their order;
