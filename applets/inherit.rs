@@ -56,7 +56,7 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     else {
         return help(USAGE);
     };
-    let (h, rest) = (link.handoff(h)?, link.rest);
+    let (mut h, rest) = (link.handoff(h)?, link.rest);
     let host_rooted = host_rooted(&h)?;
     let user = match &user {
         Some(spec) => Some(container_user(&h, spec.as_bytes())?),
@@ -107,6 +107,9 @@ pub fn main(args: Vec<OsString>, h: Option<Handoff>) -> Result<u8> {
     // installing a filter needs CAP_SYS_ADMIN. What follows (setgroups,
     // setresuid, capset, prctl, close_range, execve) must pass it, as it
     // must for any engine.
+    // The daemons' answers, if the target was pinned without them: read
+    // before the filter and the credentials, which may forbid it.
+    h.settle()?;
     if let Some(f) = &filters {
         f.install()?;
     }

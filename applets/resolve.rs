@@ -110,11 +110,16 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         owner: o.owner.as_deref(),
         target: &o.target,
     };
-    // The host side of the handoff is opened while the daemons answer,
-    // when a handoff is to be made.
+    // With a chain to run: the host side of the handoff is opened while
+    // the daemons answer, and a live PID does not wait for them (the
+    // chain settles their answers before it runs anything).
     let chain = !o.rest.is_empty();
-    let (r, host) =
-        cntr::engine::resolve_with(&q, || chain.then(cntr::handoff::HostSide::prepared))?;
+    let mut host = None;
+    let r = cntr::engine::resolve_with(&q, chain, &mut || {
+        if chain {
+            host = Some(cntr::handoff::HostSide::prepared());
+        }
+    })?;
     let filters = if o.seccomp {
         copy_seccomp(&r.process)?
     } else {
@@ -139,11 +144,9 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         cntr::error::say(&line)?;
         return Ok(0);
     }
-    let host = match host {
-        Some(h) => h?,
-        None => cntr::handoff::HostSide::open()?,
-    };
+    let host = host.unwrap_or_else(cntr::handoff::HostSide::open)?;
     let mut h = Handoff::open_with(r.process, host)?;
+    h.pending = r.pending;
     if let Some((f, _)) = filters {
         h.seccomp = Some(f.to_memfd()?);
         cntr::trace!("seccomp filters copied");

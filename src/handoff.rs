@@ -20,6 +20,7 @@
 //! | `tools` | the session's tools tree, a detached overlay (`--tools`, see `crate::tools`) | host side |
 //! | `toolsenv` | the tools tree's `PATH`, in a sealed memfd; only with `tools` | host side |
 //! | `hostproc` | the host's procfs (`O_PATH`), for comparing namespaces and late writes | host side |
+//! | `answer-ENGINE` | a daemon's answer still to read (ENGINE asks one, such as `docker`): the target, a live PID, was pinned before it came (see [`Handoff::settle`]); a connected socket | host side |
 //!
 //! The set of names is closed: an unknown name, a repeated one (except
 //! `cgroup`), a missing one, a closed fd or an fd of the wrong kind is an
@@ -69,6 +70,8 @@ pub struct Handoff {
     /// and late writes (LSM exec label, user namespace maps) go through it,
     /// since `/proc` may by then be the container's.
     pub hostproc: OwnedFd,
+    /// The daemons' answers still to read (see [`Handoff::settle`]).
+    pub pending: Vec<crate::engine::Pending>,
 }
 
 /// What a handoff needs from the host that no target decides: the host's
@@ -139,13 +142,31 @@ impl Handoff {
             tools: None,
             tools_env: None,
             hostproc,
+            pending: Vec::new(),
         })
     }
 
     /// Resolves a target for an applet started without a handoff.
     pub fn resolve(q: &crate::engine::Query<'_>) -> Result<Handoff> {
-        let (r, host) = crate::engine::resolve_with(q, HostSide::prepared)?;
-        Handoff::open_with(r.process, host?)
+        let mut host = None;
+        let r = crate::engine::resolve_with(q, true, &mut || host = Some(HostSide::prepared()))?;
+        let host = host.unwrap_or_else(HostSide::open)?;
+        let mut h = Handoff::open_with(r.process, host)?;
+        h.pending = r.pending;
+        Ok(h)
+    }
+
+    /// Reads the daemons' answers the target was pinned without (see
+    /// [`crate::engine::resolve_with`]): an error if one names another
+    /// process. Nothing of the container's may run before: every link
+    /// calls this before it execs anything but cntr itself
+    /// ([`run_foreign`]), and `cntr-inherit` before the command's
+    /// credentials and seccomp filter, which could forbid the reading.
+    pub fn settle(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        crate::engine::settle(self.target.pid, std::mem::take(&mut self.pending))
     }
 
     /// Takes the handoff from the environment, if there is one.
@@ -178,6 +199,7 @@ impl Handoff {
         v.extend(self.seccomp.iter().map(AsRawFd::as_raw_fd));
         v.extend(self.tools.iter().map(AsRawFd::as_raw_fd));
         v.extend(self.tools_env.iter().map(AsRawFd::as_raw_fd));
+        v.extend(self.pending.iter().map(|p| p.fd.as_raw_fd()));
         v
     }
 
@@ -210,6 +232,9 @@ impl Handoff {
             put("tools", t.as_fd())?;
             put("toolsenv", e.as_fd())?;
         }
+        for p in &self.pending {
+            put(&format!("answer-{}", p.engine.name), p.fd.as_fd())?;
+        }
         put("hostproc", self.hostproc.as_fd())?;
         Ok(std::os::unix::ffi::OsStringExt::from_vec(out))
     }
@@ -238,6 +263,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     let mut seccomp = None;
     let mut tools = None;
     let mut tools_env = None;
+    let mut pending = Vec::new();
     // First the syntax of every entry, then the fds: a malformed or
     // repeated entry is reported as such, whatever the fds are.
     let mut entries: Vec<(&str, i32)> = Vec::new();
@@ -252,6 +278,12 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
                 n @ ("pidfd" | "proc" | "root" | "hostproc" | "cgroup" | "cgroup2dir" | "seccomp"
                 | "tools" | "toolsenv"),
             ) => n,
+            Ok(n)
+                if n.strip_prefix("answer-")
+                    .is_some_and(|e| crate::engine::later(e).is_some()) =>
+            {
+                n
+            }
             _ => return Err(bad(format!("unknown name in {s:?}"))),
         };
         if entries.iter().any(|&(_, f)| f == fd) {
@@ -280,7 +312,8 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
             "seccomp" => seccomp = Some(fd),
             "tools" => tools = Some(fd),
             "toolsenv" => tools_env = Some(fd),
-            _ => cgroups.push(fd),
+            "cgroup" => cgroups.push(fd),
+            n => pending.push((n, fd)),
         }
     }
     let need = |fd: Option<OwnedFd>, name: &str| fd.ok_or_else(|| bad(format!("no {name} fd")));
@@ -362,6 +395,18 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
     if tools.is_some() != tools_env.is_some() {
         return Err(bad("tools and toolsenv go together".to_string()));
     }
+    let mut answers = Vec::new();
+    for (name, fd) in pending {
+        let socket = rustix::fs::fstat(&fd).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket
+        });
+        kind(socket, &fd, "a socket")?;
+        let engine = name
+            .strip_prefix("answer-")
+            .and_then(crate::engine::later)
+            .expect("checked with the names");
+        answers.push(crate::engine::Pending { engine, fd });
+    }
     Ok(Handoff {
         target: Process { pid, pidfd, dir },
         root,
@@ -371,6 +416,7 @@ pub unsafe fn parse(v: &[u8]) -> Result<Handoff> {
         seccomp,
         tools,
         tools_env,
+        pending: answers,
     })
 }
 
@@ -505,6 +551,12 @@ pub fn run_foreign(
 ) -> Error {
     let mut env = env.to_vec();
     let mut fds = Vec::new();
+    let mut h = h;
+    if let Some(h) = &mut h {
+        if let Err(e) = h.settle() {
+            return e;
+        }
+    }
     match h {
         Some(h) if keep => {
             let mut e = format!("{VAR}=").into_bytes();
@@ -547,6 +599,10 @@ mod tests {
         assert!(err("pidfd:1").contains("malformed fd"));
         assert!(err("pidfd:0x5").contains("malformed fd"));
         assert!(err("nope:900").contains("unknown name"));
+        // Only a resolver that asks a daemon has answers to hand on.
+        assert!(err("answer-podman:900").contains("unknown name"));
+        assert!(err("answer-:900").contains("unknown name"));
+        assert!(err("answer-docker:900,answer-docker:901").contains("given twice"));
         assert!(err("pidfd:900,pidfd:901").contains("given twice"));
         assert!(err("pidfd:900,proc:900").contains("named twice"));
         assert!(err("pidfd:900").contains("no proc fd"));

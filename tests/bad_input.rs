@@ -1317,6 +1317,10 @@ fn handoff_wrong_fds() {
         ("toolsenv", &file, "is not a sealed memfd"),
         ("tools", &tmp, "is not an overlay's root directory"),
         ("tools", &file, "is not an overlay's root directory"),
+        // A daemon's answer still to read comes on a socket.
+        ("answer-docker", &file, "is not a socket"),
+        ("answer-docker", &tmp, "is not a socket"),
+        ("answer-docker", &pipe_r, "is not a socket"),
     ];
     let v1_ro: Vec<OwnedFd> = v1
         .iter()
@@ -1373,6 +1377,52 @@ fn handoff_wrong_fds() {
         "cntr-nsenter",
         "CNTR_FDS: tools and toolsenv go together",
     );
+    // A daemon's answer the target was pinned without, read before any
+    // program runs: one naming another process stops the chain there;
+    // one naming nothing (404), or this very process, lets it go on.
+    let mark = std::env::temp_dir().join(format!("cntr-answered-{}", std::process::id()));
+    let other = format!(
+        "HTTP/1.0 200 OK\r\n\r\n{{\"Id\":\"{}\",\"Name\":\"/{pid}\",\
+         \"State\":{{\"Running\":true,\"Pid\":1}}}}",
+        "ab".repeat(32)
+    );
+    let same = other.replace("\"Pid\":1}", &format!("\"Pid\":{pid}}}"));
+    for (answer, runs) in [
+        (other.as_str(), false),
+        ("HTTP/1.0 404 Not Found\r\n\r\n{}", true),
+        (same.as_str(), true),
+    ] {
+        let _ = std::fs::remove_file(&mark);
+        let (ours, daemon) = rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            rustix::net::SocketType::STREAM,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        rustix::io::write(&daemon, answer.as_bytes()).unwrap();
+        drop(daemon);
+        let host = HostState::take();
+        let r = run_with(
+            &["nsenter", "--uts", "touch", mark.to_str().unwrap()],
+            &replaced(&good, &[("answer-docker", Some(&ours))]),
+        );
+        if runs {
+            assert_eq!(r.code, 0, "{answer}: {}", r.stderr);
+            assert!(mark.exists(), "{answer}: the program did not run");
+        } else {
+            failed(
+                &r,
+                "an answer naming PID 1",
+                125,
+                "cntr-nsenter",
+                &format!("'{pid}' is ambiguous: process {pid}, docker {pid} (abababababab, PID 1)"),
+            );
+            assert!(!mark.exists(), "the program ran before the answer was read");
+            host.check();
+        }
+    }
+    let _ = std::fs::remove_file(&mark);
     assert!(descendants(pid).is_empty(), "left in the container");
 }
 

@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::path::Path;
 use std::process::Command;
 
 /// `docker run -d` of the busybox image with a hostname of its own
@@ -215,6 +216,37 @@ fn a_name_two_engines_know_is_ambiguous() {
         "{}",
         r.stderr
     );
+    // Attach and exec pin the live PID without waiting for the daemon,
+    // and read its answer before the command: the same refusal, and the
+    // command never runs, in the container or on the host.
+    let mark = std::env::temp_dir().join(format!("cntr-ambiguous-{}", std::process::id()));
+    for front in ["attach", "exec"] {
+        let host = HostState::take();
+        let _ = std::fs::remove_file(&mark);
+        let touch = format!("touch {}", mark.display());
+        let r = run(&[front, &ct.pid.to_string(), "--", "sh", "-c", &touch]);
+        assert_eq!(r.code, 125, "{front}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is ambiguous")
+                && r.stderr.contains(&format!("process {}", ct.pid))
+                && r.stderr.contains(&d.id[..12])
+                && r.stderr.lines().count() == 1,
+            "{front}: {}",
+            r.stderr
+        );
+        assert!(!mark.exists(), "{front}: the command ran on the host");
+        assert!(
+            !Path::new(&format!("/proc/{}/root", ct.pid))
+                .join(mark.strip_prefix("/").unwrap())
+                .exists(),
+            "{front}: the command ran in the container"
+        );
+        assert!(
+            descendants(ct.pid).is_empty(),
+            "{front}: left in the container"
+        );
+        host.check();
+    }
     assert_eq!(
         run(&["resolve", "-t", "docker", &d.name]).ok().trim(),
         d.pid().to_string()

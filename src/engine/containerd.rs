@@ -84,6 +84,19 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
     )
 }
 
+/// Task `id` of namespace `ns`, if its PID is live.
+pub fn task(ns: &str, id: &str) -> Option<Found> {
+    let pid = crate::proc::read(
+        rustix::fs::CWD,
+        &format!("{}/{ns}/{id}/init.pid", tasks_dir()),
+        32,
+    )
+    .ok()
+    .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse::<i32>().ok())
+    .filter(|&p| p > 0 && crate::proc::running(p))?;
+    Some(found(ns, id, pid))
+}
+
 /// Every task with a live PID, in every namespace.
 pub fn all() -> Vec<Found> {
     tasks()

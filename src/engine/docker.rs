@@ -6,14 +6,17 @@
 
 use super::http::{get, receive, send};
 use super::json::Json;
-use super::{Engine, Find, Found, Image};
+use super::{Engine, Find, Found, Image, Later};
 use crate::error::{Error, Result};
 
 /// The `docker` resolver, a row of [`super::ENGINES`].
 pub const ENGINE: Engine = Engine {
     name: "docker",
     by_default: true,
-    find: Find::Later(|q| q.name().map_or_else(super::answered, start)),
+    find: Find::Later {
+        ask: |q| q.name().map_or(Later::Answered(Ok(Vec::new())), start),
+        read,
+    },
     list: |_| list(),
 };
 
@@ -64,37 +67,46 @@ pub fn found(j: &Json) -> Option<(Found, bool)> {
 /// Finds the container `target` names. `Ok(None)`: docker knows no such
 /// container, or docker is not there at all.
 pub fn find(target: &str) -> Result<Option<Found>> {
-    Ok(start(target)()?.pop())
+    let list = match start(target) {
+        Later::Answered(a) => a?,
+        Later::Asked(fd) => read(fd)?,
+    };
+    Ok(list.into_iter().next())
 }
 
-/// Asks the daemon about `target` and returns at once; the answer is read
-/// when the returned [`super::Later`] is called (the daemon takes a few
-/// hundred microseconds, which the other resolvers use).
-fn start(target: &str) -> super::Later {
+/// Asks the daemon about `target` and returns at once with the connection
+/// (the daemon takes a few hundred microseconds, which the other
+/// resolvers use); [`read`] takes the answer.
+fn start(target: &str) -> Later {
     let Some(sock) = socket() else {
-        return Box::new(|| Err(Error::new("docker: DOCKER_HOST is not a unix socket")));
+        return Later::Answered(Err(Error::new("docker: DOCKER_HOST is not a unix socket")));
     };
     if !plausible(target) {
-        return super::answered();
+        return Later::Answered(Ok(Vec::new()));
     }
     if rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err() {
-        let r = by_cli(target).map(|f| f.into_iter().collect());
-        return Box::new(move || r);
+        return Later::Answered(by_cli(target).map(|f| f.into_iter().collect()));
     }
-    let sent = send(&sock, &format!("/containers/{target}/json"));
-    Box::new(move || {
-        let Some(j) = answer(&sock, sent.and_then(|fd| receive(&fd)))? else {
-            return Ok(Vec::new());
-        };
-        let (f, running) = found(&j).ok_or_else(|| Error::new("docker: unreadable answer"))?;
-        if !running || f.pid <= 0 {
-            return Err(Error::new(format!(
-                "docker container {} is not running",
-                f.name
-            )));
-        }
-        Ok(vec![f])
-    })
+    match send(&sock, &format!("/containers/{target}/json")) {
+        Ok(fd) => Later::Asked(fd),
+        Err(e) => Later::Answered(answer(&sock, Err(e)).map(|_| Vec::new())),
+    }
+}
+
+/// The container in the daemon's answer on `fd`, if it is running.
+fn read(fd: rustix::fd::OwnedFd) -> Result<Vec<Found>> {
+    let sock = socket().unwrap_or_default();
+    let Some(j) = answer(&sock, receive(&fd))? else {
+        return Ok(Vec::new());
+    };
+    let (f, running) = found(&j).ok_or_else(|| Error::new("docker: unreadable answer"))?;
+    if !running || f.pid <= 0 {
+        return Err(Error::new(format!(
+            "docker container {} is not running",
+            f.name
+        )));
+    }
+    Ok(vec![f])
 }
 
 /// `GET path` of the Engine API at `sock`, parsed. `Ok(None)`: no such

@@ -77,22 +77,25 @@ fn found(f: Found, pc: &PodContainer) -> Found {
     }
 }
 
-/// The running pod containers of this node, with their names.
-fn containers() -> Vec<(Found, PodContainer)> {
+/// The running pod containers of this node whose container ID `keep`
+/// keeps, with their names. Only the `k8s.io` namespace is read, and only
+/// the tasks kept: a node's hundreds of tasks cost nothing to a target
+/// that names none of them.
+fn containers(keep: impl Fn(&str) -> bool) -> Vec<(Found, PodContainer)> {
     let ns = containerd::K8S_NAMESPACE;
     let dir = format!("{}/{ns}", containerd::tasks_dir());
-    containerd::all()
+    crate::proc::names(&dir)
         .into_iter()
-        .filter(|f| f.extra("namespace") == Some(ns))
-        .filter_map(|f| {
+        .filter(|id| keep(id))
+        .filter_map(|id| {
             let spec = crate::proc::read(
                 rustix::fs::CWD,
-                &format!("{dir}/{}/config.json", f.id),
+                &format!("{dir}/{id}/config.json"),
                 SPEC_LIMIT,
             )
             .ok()?;
             let pc = annotations(&spec)?;
-            Some((f, pc))
+            Some((containerd::task(ns, &id)?, pc))
         })
         .collect()
 }
@@ -101,12 +104,14 @@ fn containers() -> Vec<(Found, PodContainer)> {
 pub fn find(target: &str) -> Result<Vec<Found>> {
     let name = parse_name(target);
     let mut out = Vec::new();
-    for (f, pc) in containers() {
+    // By ID: only the tasks whose ID it can be are read.
+    let by_id = |id: &str| id == target || (target.len() >= 4 && id.starts_with(target));
+    for (f, pc) in containers(|id| name.is_some() || by_id(id)) {
         let hit = match name {
             Some((ns, pod, c)) => {
                 ns.is_none_or(|ns| ns == pc.namespace) && pod == pc.pod && c == pc.container
             }
-            None => f.id == target || (target.len() >= 4 && f.id.starts_with(target)),
+            None => by_id(&f.id),
         };
         if hit {
             out.push(found(f, &pc));
@@ -117,7 +122,7 @@ pub fn find(target: &str) -> Result<Vec<Found>> {
 
 /// Every running pod container.
 pub fn list() -> Vec<Found> {
-    containers()
+    containers(|_| true)
         .into_iter()
         .map(|(f, pc)| found(f, &pc))
         .collect()

@@ -20,6 +20,7 @@ pub mod runc;
 
 use crate::error::{Error, Result};
 use crate::proc::Process;
+use rustix::fd::OwnedFd;
 use std::ffi::OsStr;
 
 /// A container an engine knows.
@@ -175,6 +176,8 @@ fn holds_id(cgroup: &[u8], id: &[u8]) -> bool {
 pub struct Resolved {
     pub process: Process,
     pub found: Found,
+    /// Answers still to read, with `defer` (see [`resolve_with`]).
+    pub pending: Vec<Pending>,
 }
 
 /// A resolver: what turns a target into the containers an engine knows
@@ -211,16 +214,78 @@ pub enum Find {
     /// It reads files: answered in its turn.
     Now(fn(&Query<'_>) -> Result<Vec<Found>>),
     /// It waits on a daemon: asked before the others and answered after
-    /// them, so that the daemon works while they read their files.
-    Later(fn(&Query<'_>) -> Later),
+    /// them, so that the daemon works while they read their files. `read`
+    /// takes the answer on the connection `ask` left open.
+    Later {
+        ask: fn(&Query<'_>) -> Later,
+        read: fn(OwnedFd) -> Result<Vec<Found>>,
+    },
 }
 
-/// An answer of [`Find::Later`], read when called.
-pub type Later = Box<dyn FnOnce() -> Result<Vec<Found>>>;
+/// What [`Find::Later`] asked.
+pub enum Later {
+    /// The answer is there already (no daemon to ask, or nothing it could
+    /// know by this target).
+    Answered(Result<Vec<Found>>),
+    /// A request on its way: the connection its answer comes on.
+    Asked(OwnedFd),
+}
 
-/// A [`Later`] that has its answer already: no container.
-pub fn answered() -> Later {
-    Box::new(|| Ok(Vec::new()))
+/// A daemon's answer not read yet: a live PID was pinned without it (see
+/// [`resolve_with`]), and [`settle`] reads it before anything runs.
+pub struct Pending {
+    pub engine: &'static Engine,
+    pub fd: OwnedFd,
+}
+
+/// The resolver `name` if it asks a daemon: the ones whose answer can be
+/// [`Pending`].
+pub fn later(name: &str) -> Option<&'static Engine> {
+    ENGINES
+        .iter()
+        .copied()
+        .find(|e| e.name == name && matches!(e.find, Find::Later { .. }))
+}
+
+/// Reads the answers left [`Pending`] for the PID `pid`: an error naming
+/// every candidate when a daemon names a container whose process is
+/// another one, as [`resolve`] would have said had it waited. A daemon's
+/// error counts for nothing, as it would not have either (the PID was
+/// found).
+pub fn settle(pid: i32, pending: Vec<Pending>) -> Result<()> {
+    let mut found: Vec<Found> = Vec::new();
+    for p in pending {
+        let Find::Later { read, .. } = p.engine.find else {
+            continue;
+        };
+        for f in read(p.fd).unwrap_or_default() {
+            if f.pid != pid && !found.iter().any(|g| g.pid == f.pid) {
+                found.push(f);
+            }
+        }
+    }
+    crate::trace!(
+        "read the daemons' answers: {} other candidates",
+        found.len()
+    );
+    if found.is_empty() {
+        return Ok(());
+    }
+    let target = pid.to_string();
+    found.insert(0, process_id::found(pid));
+    Err(ambiguous(&target, &found))
+}
+
+/// The error for a target that names several processes.
+fn ambiguous(shown: &str, found: &[Found]) -> Error {
+    let mut list: Vec<String> = found.iter().take(8).map(Found::describe).collect();
+    if found.len() > 8 {
+        list.push(format!("and {} more", found.len() - 8));
+    }
+    Error::new(format!(
+        "'{shown}' is ambiguous: {}; name one more precisely, or pick the engine with -t",
+        list.join(", ")
+    ))
 }
 
 /// Every resolver, in the order they are asked (`command` only on
@@ -350,13 +415,19 @@ impl Query<'_> {
 
 /// Resolves `q.target` with the resolvers `q.types` names.
 pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
-    resolve_with(q, || ()).map(|(r, ())| r)
+    resolve_with(q, false, &mut || {})
 }
 
 /// [`resolve`], running `meanwhile` (work that needs no target) while the
 /// daemons answer: after the requests are sent and the other resolvers
 /// have looked, before the answers are read.
-pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(Resolved, T)> {
+///
+/// With `defer`, a target that is a live PID which no resolver reading
+/// files names otherwise is pinned at once, and the daemons' answers are
+/// left in [`Resolved::pending`], for [`settle`] to read before the
+/// chain runs anything: a daemon takes up to a millisecond, which the
+/// chain's set-up then hides. The caller must settle them.
+pub fn resolve_with(q: &Query<'_>, defer: bool, meanwhile: &mut dyn FnMut()) -> Result<Resolved> {
     let types = match q.types {
         Some(t) => parse_types(t)?,
         None => defaults(),
@@ -373,7 +444,7 @@ pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(
     let mut later: Vec<Option<Later>> = types
         .iter()
         .map(|t| match t.find {
-            Find::Later(ask) => Some(ask(q)),
+            Find::Later { ask, .. } => Some(ask(q)),
             Find::Now(_) => None,
         })
         .collect();
@@ -385,14 +456,24 @@ pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(
                 crate::trace!("asked {}", t.name);
                 Some(a)
             }
-            Find::Later(_) => None,
+            Find::Later { .. } => None,
         })
         .collect();
-    let done = meanwhile();
+    meanwhile();
+    if defer {
+        if let Some(r) = pin_now(&types, &now, &mut later) {
+            return r;
+        }
+    }
     let answers: Vec<Result<Vec<Found>>> = now
         .into_iter()
-        .zip(later.iter_mut())
-        .map(|(a, l)| a.unwrap_or_else(|| l.take().map_or_else(|| Ok(Vec::new()), |l| l())))
+        .zip(types.iter().zip(later))
+        .map(|(a, (t, l))| match (a, l, &t.find) {
+            (Some(a), _, _) => a,
+            (None, Some(Later::Answered(a)), _) => a,
+            (None, Some(Later::Asked(fd)), Find::Later { read, .. }) => read(fd),
+            _ => Ok(Vec::new()),
+        })
         .collect();
     crate::trace!("read the daemons' answers");
     for (t, answer) in types.iter().zip(answers) {
@@ -420,16 +501,7 @@ pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(
                 ))
             }))
         }
-        _ => {
-            let mut list: Vec<String> = found.iter().take(8).map(Found::describe).collect();
-            if found.len() > 8 {
-                list.push(format!("and {} more", found.len() - 8));
-            }
-            return Err(Error::new(format!(
-                "'{shown}' is ambiguous: {}; name one more precisely, or pick the engine with -t",
-                list.join(", ")
-            )));
-        }
+        _ => return Err(ambiguous(&shown, &found)),
     };
     crate::sys::pause("resolved");
     crate::trace!(
@@ -442,7 +514,71 @@ pub fn resolve_with<T>(q: &Query<'_>, meanwhile: impl FnOnce() -> T) -> Result<(
     f.verify(&process)?;
     crate::sys::pause("pinned");
     crate::trace!("pinned and checked {}", f.pid);
-    Ok((Resolved { process, found: f }, done))
+    Ok(Resolved {
+        process,
+        found: f,
+        pending: Vec::new(),
+    })
+}
+
+/// The target pinned as a live PID, with the daemons' answers left
+/// pending, when that is all the answers so far allow: `process_id`
+/// names the only candidate of the resolvers that read files, every
+/// daemon that was answered already names nothing, and at least one is
+/// still to answer. `None` otherwise, or when the PID is not a live
+/// process (then the daemons are waited for, as without `defer`).
+fn pin_now(
+    types: &[&'static Engine],
+    now: &[Option<Result<Vec<Found>>>],
+    later: &mut [Option<Later>],
+) -> Option<Result<Resolved>> {
+    let mut candidates = now.iter().flatten().flat_map(|a| a.iter().flatten());
+    let f = candidates.next()?;
+    if f.engine != &process_id::ENGINE || candidates.any(|g| g.pid != f.pid) {
+        return None;
+    }
+    let mut asked = false;
+    for l in later.iter() {
+        match l {
+            Some(Later::Answered(Ok(list))) if !list.is_empty() => return None,
+            Some(Later::Asked(_)) => asked = true,
+            _ => {}
+        }
+    }
+    if !asked {
+        return None;
+    }
+    // Not a live process: the daemons are waited for, as without `defer`
+    // (a number can name a container and no process at all). One that
+    // dies from here on is the pin's error, as it would be after waiting.
+    let pid = rustix::process::Pid::from_raw(f.pid)?;
+    rustix::process::test_kill_process(pid).ok()?;
+    crate::sys::pause("resolved");
+    let process = match Process::open(f.pid) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    crate::sys::pause("pinned");
+    let pending = types
+        .iter()
+        .zip(later.iter_mut())
+        .filter_map(|(t, l)| match l.take() {
+            Some(Later::Asked(fd)) => Some(Pending { engine: t, fd }),
+            other => {
+                *l = other;
+                None
+            }
+        })
+        .collect();
+    crate::trace!(
+        "pinned and checked {}, the daemons' answers left for later",
+        f.pid
+    );
+    Some(Ok(Resolved {
+        process,
+        found: process_id::found(f.pid),
+        pending,
+    }))
 }
 
 /// Every running container the engines in `types` know, in their order;

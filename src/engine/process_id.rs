@@ -11,16 +11,21 @@ pub const ENGINE: Engine = Engine {
     by_default: true,
     find: Find::Now(|q| {
         Ok(crate::proc::parse_pid(q.target)
-            .map(|pid| Found {
-                engine: &ENGINE,
-                id: pid.to_string(),
-                name: pid.to_string(),
-                pid,
-                extra: Vec::new(),
-                check: Check::None,
-            })
+            .map(found)
             .into_iter()
             .collect())
     }),
     list: |_| Ok(Vec::new()),
 };
+
+/// What this resolver says of PID `pid`.
+pub fn found(pid: i32) -> Found {
+    Found {
+        engine: &ENGINE,
+        id: pid.to_string(),
+        name: pid.to_string(),
+        pid,
+        extra: Vec::new(),
+        check: Check::None,
+    }
+}
