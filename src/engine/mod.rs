@@ -419,8 +419,8 @@ pub fn resolve(q: &Query<'_>) -> Result<Resolved> {
 }
 
 /// [`resolve`], running `meanwhile` (work that needs no target) while the
-/// daemons answer: after the requests are sent and the other resolvers
-/// have looked, before the answers are read.
+/// daemons answer, if one was asked: after the requests are sent and the
+/// other resolvers have looked, before the answers are read.
 ///
 /// With `defer`, a target that is a live PID which no resolver reading
 /// files names otherwise is pinned at once, and the daemons' answers are
@@ -459,7 +459,9 @@ pub fn resolve_with(q: &Query<'_>, defer: bool, meanwhile: &mut dyn FnMut()) -> 
             Find::Later { .. } => None,
         })
         .collect();
-    meanwhile();
+    if later.iter().any(|l| matches!(l, Some(Later::Asked(_)))) {
+        meanwhile();
+    }
     if defer {
         if let Some(r) = pin_now(&types, &now, &mut later) {
             return r;
