@@ -1,6 +1,6 @@
 //! The binary's allocator: size classes with free lists over 64 KiB
-//! chunks for the small blocks (at most 2 KiB) that are nearly all of a
-//! run's allocations, the libc's for the rest.
+//! chunks for the blocks of at most 16 KiB that are nearly all of a run's
+//! allocations, the libc's for the rest.
 //!
 //! cntr's processes live for a millisecond or two and allocate a few
 //! thousand small blocks (paths, JSON values, format strings). musl's
@@ -8,14 +8,16 @@
 //! `mmap`, `munmap` and the slot bookkeeping took about a fifth of a
 //! resolve's CPU time here. With a free list per class, a block freed is
 //! the next one of its class handed out, and a process maps a chunk or
-//! two in all.
+//! two in all. The classes go up to 16 KiB for the buffers files are read
+//! into (4 KiB first, doubling): musl maps and unmaps each of those too,
+//! two system calls and a fresh page's fault per file read.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The size classes: 16, 32, ... 2048 bytes.
-const CLASSES: usize = 8;
+/// The size classes: 16, 32, ... 16384 bytes.
+const CLASSES: usize = 11;
 const MIN: usize = 16;
 const MAX: usize = MIN << (CLASSES - 1);
 /// What is taken from the libc at a time for the classes.
@@ -160,7 +162,9 @@ mod tests {
         assert_eq!(c(16, 8), Some(0));
         assert_eq!(c(17, 8), Some(1));
         assert_eq!(c(2048, 16), Some(7));
-        assert_eq!(c(2049, 1), None);
+        assert_eq!(c(4096, 1), Some(8));
+        assert_eq!(c(16384, 16), Some(10));
+        assert_eq!(c(16385, 1), None);
         assert_eq!(c(8, 32), None);
     }
 
@@ -183,6 +187,15 @@ mod tests {
             let d = h.realloc(c, big, 100_000);
             assert_eq!(*d.add(50), 7);
             h.dealloc(d, Layout::from_size_align(100_000, 8).unwrap());
+            // A file buffer's sizes, 4 KiB doubling to 16 KiB: each a
+            // block of its own class, reused once freed.
+            let four = Layout::from_size_align(4096, 1).unwrap();
+            let e = h.alloc(four);
+            std::ptr::write_bytes(e, 9, 4096);
+            let f = h.realloc(e, four, 16384);
+            assert_eq!(*f.add(4095), 9);
+            assert_eq!(h.alloc(four), e, "the 4 KiB block is free again");
+            h.dealloc(f, Layout::from_size_align(16384, 1).unwrap());
             // Many blocks: more than one chunk, each distinct.
             let mut seen = std::collections::HashSet::new();
             for _ in 0..5000 {
