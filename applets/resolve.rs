@@ -110,22 +110,13 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         owner: o.owner.as_deref(),
         target: &o.target,
     };
-    // With a chain to run: the host side of the handoff is opened while
-    // the daemons answer, and a live PID does not wait for them (the
-    // chain settles their answers before it runs anything).
-    let chain = !o.rest.is_empty();
-    let mut host = None;
-    let r = cntr::engine::resolve_with(&q, chain, &mut || {
-        if chain {
-            host = Some(cntr::handoff::HostSide::prepared());
-        }
-    })?;
-    let filters = if o.seccomp {
-        copy_seccomp(&r.process)?
-    } else {
-        None
-    };
     if o.rest.is_empty() {
+        let r = cntr::engine::resolve(&q)?;
+        let filters = if o.seccomp {
+            copy_seccomp(&r.process)?
+        } else {
+            None
+        };
         let line = if o.json {
             let mut j = json(&r.found, Some(&r.process))?;
             if let Some((f, stopped)) = &filters {
@@ -144,12 +135,12 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
         cntr::error::say(&line)?;
         return Ok(0);
     }
-    let host = host.unwrap_or_else(cntr::handoff::HostSide::open)?;
-    let mut h = Handoff::open_with(r.process, host)?;
-    h.pending = r.pending;
-    if let Some((f, _)) = filters {
-        h.seccomp = Some(f.to_memfd()?);
-        cntr::trace!("seccomp filters copied");
+    let mut h = Handoff::resolve(&q)?;
+    if o.seccomp {
+        if let Some((f, _)) = copy_seccomp(&h.target)? {
+            h.seccomp = Some(f.to_memfd()?);
+            cntr::trace!("seccomp filters copied");
+        }
     }
     if let Some(src) = &o.tools {
         cntr::tools::hand(&mut h, src, &q)?;
@@ -160,7 +151,7 @@ pub fn main(args: Vec<OsString>, _h: Option<Handoff>) -> Result<u8> {
 
 /// The target's seccomp filters, and how long it was stopped to read them;
 /// `None` when it has none. Filters that hand system calls to a listener
-/// are refused here, before anything else is done.
+/// are refused here, before the chain does anything.
 fn copy_seccomp(p: &Process) -> Result<Option<(cntr::seccomp::Filters, std::time::Duration)>> {
     let status = p.status().map_err(|e| {
         match cntr::sys::pidfd_signal(rustix::fd::AsFd::as_fd(&p.pidfd), 0) {

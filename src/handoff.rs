@@ -77,7 +77,7 @@ pub struct Handoff {
 /// What a handoff needs from the host that no target decides: the host's
 /// procfs and its cgroup mounts. Opened while the daemons answer a name
 /// (see [`crate::engine::resolve_with`]), it is off the critical path.
-pub struct HostSide {
+struct HostSide {
     hostproc: OwnedFd,
     hier: crate::cgroup::Hierarchies,
 }
@@ -85,7 +85,7 @@ pub struct HostSide {
 impl HostSide {
     /// Opens it, while `/proc` is certainly the host's (see
     /// [`Handoff::hostproc`]).
-    pub fn open() -> Result<HostSide> {
+    fn open() -> Result<HostSide> {
         let hostproc = rustix::fs::open(
             "/proc",
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -100,7 +100,7 @@ impl HostSide {
 
     /// [`HostSide::open`], with the mount point of each of cntr's own
     /// cgroup hierarchies opened ahead as well.
-    pub fn prepared() -> Result<HostSide> {
+    fn prepared() -> Result<HostSide> {
         let mut h = HostSide::open()?;
         h.hier.prepare();
         crate::trace!("host side opened");
@@ -110,13 +110,9 @@ impl HostSide {
 
 impl Handoff {
     /// Opens everything later applets need from the host side, while cntr
-    /// still stands in the host's namespaces.
-    pub fn open(target: Process) -> Result<Handoff> {
-        Handoff::open_with(target, HostSide::open()?)
-    }
-
-    /// [`Handoff::open`] with its host-side half already open.
-    pub fn open_with(target: Process, host: HostSide) -> Result<Handoff> {
+    /// still stands in the host's namespaces, with its target-free half
+    /// `host` already open.
+    fn open(target: Process, host: HostSide) -> Result<Handoff> {
         let HostSide { hostproc, mut hier } = host;
         let pid = target.pid;
         let root = rustix::fs::openat(
@@ -146,12 +142,15 @@ impl Handoff {
         })
     }
 
-    /// Resolves a target for an applet started without a handoff.
+    /// Resolves a target for a chain (`cntr-resolve`, or a link started
+    /// without a handoff): the host side opens while the daemons answer,
+    /// and a live PID does not wait for them (their answers, in
+    /// [`Handoff::pending`], are settled before the chain runs anything).
     pub fn resolve(q: &crate::engine::Query<'_>) -> Result<Handoff> {
         let mut host = None;
         let r = crate::engine::resolve_with(q, true, &mut || host = Some(HostSide::prepared()))?;
         let host = host.unwrap_or_else(HostSide::open)?;
-        let mut h = Handoff::open_with(r.process, host)?;
+        let mut h = Handoff::open(r.process, host)?;
         h.pending = r.pending;
         Ok(h)
     }

@@ -252,13 +252,6 @@ fn completions_in_bash_zsh_and_fish() {
             ),
         )
     };
-    assert_eq!(words(&bash(&["cntr", "attach", prefix])), [name.as_str()]);
-    assert_eq!(
-        words(&bash(&["cntr", "exec", "-t", "runc", prefix])),
-        [name.as_str()]
-    );
-    assert!(words(&bash(&["cntr", "exec", "-t", "lxc", prefix])).is_empty());
-    assert_eq!(words(&bash(&["cntr", "li"])), ["list"]);
     assert_eq!(
         words(&bash(&["cntr", "exec", "-t", "docker,po"])),
         ["docker,podman"]
@@ -277,13 +270,25 @@ fn completions_in_bash_zsh_and_fish() {
             ),
         )
     };
-    assert_eq!(words(&zsh(&["cntr", "attach", prefix])), [name.as_str()]);
-    assert_eq!(
-        words(&zsh(&["cntr", "exec", "-t", "runc", prefix])),
-        [name.as_str()]
-    );
-    assert!(words(&zsh(&["cntr", "exec", "-t", "lxc", prefix])).is_empty());
-    assert_eq!(words(&zsh(&["cntr", "li"])), ["list"]);
+    // What both complete the same way: the running containers by name,
+    // by the engine -t names, and the commands.
+    for (sh, complete) in [("bash", &bash as &dyn Fn(&[&str]) -> String), ("zsh", &zsh)] {
+        assert_eq!(
+            words(&complete(&["cntr", "attach", prefix])),
+            [name.as_str()],
+            "{sh}"
+        );
+        assert_eq!(
+            words(&complete(&["cntr", "exec", "-t", "runc", prefix])),
+            [name.as_str()],
+            "{sh}"
+        );
+        assert!(
+            words(&complete(&["cntr", "exec", "-t", "lxc", prefix])).is_empty(),
+            "{sh}"
+        );
+        assert_eq!(words(&complete(&["cntr", "li"])), ["list"], "{sh}");
+    }
     // fish: its own completion query.
     let fish = |line: &str| {
         shell(

@@ -284,36 +284,28 @@ fn mount_tree_takes_tools_at_the_applet_level() {
         "tbmark; cat /var/lib/cntr/etc/ct-marker",
     ]);
     assert_eq!(r.ok(), "toolbox-only\ninside-ct\n");
-    // After cntr-nsenter, a directory is still fine ...
-    let r = run(&[
-        "resolve",
-        &pid,
-        "cntr-nsenter",
-        "--all-but-mount",
-        "--no-user",
-        "cntr-mount-tree",
-        "--tools",
-        &t,
-        "cntr-inherit",
-        "sh",
-        "-c",
-        "hostname; tbmark",
-    ]);
+    // `cntr-mount-tree --tools SRC` after cntr-nsenter.
+    let after_nsenter = |src: &str, cmd: &[&str]| {
+        let mut args = vec![
+            "resolve",
+            &pid,
+            "cntr-nsenter",
+            "--all-but-mount",
+            "--no-user",
+            "cntr-mount-tree",
+            "--tools",
+            src,
+            "cntr-inherit",
+        ];
+        args.extend_from_slice(cmd);
+        run(&args)
+    };
+    // A directory is still fine there ...
+    let r = after_nsenter(&t, &["sh", "-c", "hostname; tbmark"]);
     assert_eq!(r.ok(), format!("{}\ntoolbox-only\n", ct.name));
     // ... a toolbox container is not: its resolvers must not run in the
     // container's namespaces, and a handed target may mean they would.
-    let r = run(&[
-        "resolve",
-        &pid,
-        "cntr-nsenter",
-        "--all-but-mount",
-        "--no-user",
-        "cntr-mount-tree",
-        "--tools",
-        "container:anything",
-        "cntr-inherit",
-        "true",
-    ]);
+    let r = after_nsenter("container:anything", &["true"]);
     assert_eq!(r.code, 125);
     assert!(
         r.stderr.contains("is resolved by cntr-resolve --tools"),
@@ -563,17 +555,28 @@ fn with_store(store: &Path, src: &str, pid: i32) -> Run {
     )
 }
 
+/// `cntr attach --tools image:NAME:1` against a harness container, with
+/// a fake podman store of `driver` (`CNTR_PODMAN_ROOT`) holding only
+/// `localhost/NAME:1`, removed again: the run, the store's path and the
+/// image's top layer. The host is checked to be as it was.
+fn from_fake_store(driver: &str, name: &str) -> (Run, PathBuf, String) {
+    let host = HostState::take();
+    let ct = Container::start(Variant::Docker);
+    let store = PathBuf::from(format!("/tmp/cntr-{driver}-store-{}", std::process::id()));
+    let (top, base) = ("b".repeat(64), "c".repeat(64));
+    fake_store(&store, driver, &format!("localhost/{name}:1"), &top, &base);
+    let r = with_store(&store, &format!("image:{name}:1"), ct.pid);
+    let _ = std::fs::remove_dir_all(&store);
+    drop(ct);
+    host.check();
+    (r, store, top)
+}
+
 /// An image that only a store of another driver keeps: the error names
 /// the driver and the store.
 #[test]
 fn an_image_of_another_driver() {
-    let host = HostState::take();
-    let ct = Container::start(Variant::Docker);
-    let store = PathBuf::from(format!("/tmp/cntr-vfs-store-{}", std::process::id()));
-    let (top, base) = ("b".repeat(64), "c".repeat(64));
-    fake_store(&store, "vfs", "localhost/vfsonly:1", &top, &base);
-    let r = with_store(&store, "image:vfsonly:1", ct.pid);
-    let _ = std::fs::remove_dir_all(&store);
+    let (r, store, _) = from_fake_store("vfs", "vfsonly");
     assert_eq!(r.code, 125, "{}", r.stderr);
     assert_eq!(
         r.stderr.trim(),
@@ -583,8 +586,6 @@ fn an_image_of_another_driver() {
             store.display()
         )
     );
-    drop(ct);
-    host.check();
 }
 
 /// A store whose image names a layer that is not there: the error names
@@ -592,13 +593,7 @@ fn an_image_of_another_driver() {
 /// test's own (`CNTR_PODMAN_ROOT`), the target a harness container.
 #[test]
 fn an_image_whose_layers_are_missing() {
-    let host = HostState::take();
-    let ct = Container::start(Variant::Docker);
-    let store = PathBuf::from(format!("/tmp/cntr-fake-store-{}", std::process::id()));
-    let (top, base) = ("b".repeat(64), "c".repeat(64));
-    fake_store(&store, "overlay", "localhost/broken:1", &top, &base);
-    let r = with_store(&store, "image:broken:1", ct.pid);
-    let _ = std::fs::remove_dir_all(&store);
+    let (r, store, top) = from_fake_store("overlay", "broken");
     assert_eq!(r.code, 125, "{}", r.stderr);
     assert_eq!(
         r.stderr.trim(),
@@ -607,6 +602,4 @@ fn an_image_whose_layers_are_missing() {
             store.display()
         )
     );
-    drop(ct);
-    host.check();
 }

@@ -64,9 +64,9 @@ pub fn found(j: &Json) -> Option<(Found, bool)> {
     ))
 }
 
-/// Finds the container `target` names. `Ok(None)`: docker knows no such
-/// container, or docker is not there at all.
-pub fn find(target: &str) -> Result<Option<Found>> {
+/// Finds the container `target` names, for [`list`]. `Ok(None)`: docker
+/// knows no such container, or docker is not there at all.
+fn find(target: &str) -> Result<Option<Found>> {
     let list = match start(target) {
         Later::Answered(a) => a?,
         Later::Asked(fd) => read(fd)?,

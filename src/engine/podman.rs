@@ -269,17 +269,7 @@ fn entry(text: &[u8]) -> Option<(String, Vec<String>, Option<String>)> {
         .get("id")
         .and_then(Json::str)
         .filter(|id| super::containerd::plausible(id))?;
-    let names = c
-        .get("names")
-        .map(|n| {
-            n.arr()
-                .iter()
-                .filter_map(Json::str)
-                .take(MAX_NAMES)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = names(&c, MAX_NAMES);
     let image = c
         .get("metadata")
         .and_then(Json::str)
@@ -386,6 +376,21 @@ fn image_names(reference: &str) -> Vec<String> {
     v
 }
 
+/// The first `most` strings of an entry's `names`.
+fn names(entry: &Json, most: usize) -> Vec<String> {
+    entry
+        .get("names")
+        .map(|n| {
+            n.arr()
+                .iter()
+                .filter_map(Json::str)
+                .take(most)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// An image entry of `images.json`: its ID, names and top layer.
 fn image_entry(text: &[u8]) -> Option<(String, Vec<String>, String)> {
     if text.len() > ENTRY_LIMIT {
@@ -394,16 +399,7 @@ fn image_entry(text: &[u8]) -> Option<(String, Vec<String>, String)> {
     let j = Json::parse(text)?;
     let id = j.get("id").and_then(Json::str).filter(|i| hex64(i))?;
     let layer = j.get("layer").and_then(Json::str).filter(|l| hex64(l))?;
-    let names = j
-        .get("names")
-        .map(|n| {
-            n.arr()
-                .iter()
-                .filter_map(Json::str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = names(&j, usize::MAX);
     Some((id.to_string(), names, layer.to_string()))
 }
 
