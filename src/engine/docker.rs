@@ -153,9 +153,8 @@ pub fn image(reference: &str) -> Result<Option<Image>> {
     let Some(sock) = socket() else {
         return Ok(None);
     };
-    if !super::plausible_image(reference)
-        || rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err()
-    {
+    // No socket there, or nobody listening: `ask` says no such image.
+    if !super::plausible_image(reference) {
         return Ok(None);
     }
     let Some(j) = ask(&sock, &format!("/images/{reference}/json"))? else {
@@ -303,12 +302,10 @@ pub fn list() -> Result<Vec<Found>> {
     let Some(sock) = socket() else {
         return Ok(Vec::new());
     };
-    if rustix::fs::access(sock.as_str(), rustix::fs::Access::EXISTS).is_err() {
-        return Ok(Vec::new());
-    }
     let (code, body) = match get(&sock, "/containers/json") {
         Ok(r) => r,
-        Err(rustix::io::Errno::CONNREFUSED) => return Ok(Vec::new()),
+        // No socket there, or nobody listening: no daemon, no containers.
+        Err(rustix::io::Errno::CONNREFUSED | rustix::io::Errno::NOENT) => return Ok(Vec::new()),
         Err(e) => return Err(Error::sys(format_args!("ask docker at {sock}"), e)),
     };
     if code != 200 {
